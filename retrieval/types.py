@@ -1,0 +1,23 @@
+"""Retrieval results passed from the retriever to answerers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class RetrievedChunk:
+    """A chunk with what a citation needs: its article, its place in the article text, and its fused score."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str
+    text: str
+    start: int
+    end: int
+    position: int
+    score: float = 0.0
+    dense_score: float | None = None
+    lexical_rank: int | None = None
+    author: str | None = None
