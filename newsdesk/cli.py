@@ -32,7 +32,7 @@ feedback_app = typer.Typer(help="Reader feedback collected by the Discord bot.",
 app.add_typer(feedback_app, name="feedback")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="Collection (default from settings).")]
 
@@ -134,7 +134,7 @@ def ask(
         answer = svc.chain.ask(question, collection=collection, k=k)
     except BadQuestion as exc:
         raise _fail(str(exc), 2) from exc
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, ValueError) as exc:
         raise _fail(str(exc)) from exc
     finally:
         svc.close()

@@ -210,8 +210,9 @@ class Catalogue:
         marks = ",".join("?" * len(chunk_ids))
         with self._lock:
             rows = self._conn.execute(
-                f'SELECT c.chunk_id, c.article_id, a.title, COALESCE(a.url, a.source), c.position, c.start, c."end",'
-                f" c.text, a.author FROM chunks c JOIN articles a ON a.article_id = c.article_id WHERE c.chunk_id IN ({marks})",
+                'SELECT c.chunk_id, c.article_id, a.title, COALESCE(a.url, a.source), c.position, c.start, c."end",'
+                " c.text, a.author FROM chunks c JOIN articles a ON a.article_id = c.article_id"
+                f" WHERE c.chunk_id IN ({marks})",
                 chunk_ids,
             ).fetchall()
         return {row[0]: ChunkRow(*row) for row in rows}
