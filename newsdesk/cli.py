@@ -246,6 +246,8 @@ def demo() -> None:
     """Ingest the bundled sample article and answer a question about it."""
     svc = _services()
     sample = Path(__file__).resolve().parent.parent / "examples" / "articles"
+    if sample.is_relative_to(Path.cwd()):
+        sample = sample.relative_to(Path.cwd())  # citations show a short path when run from the repository
     if not sample.exists():
         raise _fail(f"sample articles not found at {sample}")
     started = time.perf_counter()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from filelock import FileLock
 
 from ingest.models import Article, Chunk
 from newsdesk.settings import Settings
@@ -155,8 +156,19 @@ class ArticleStore:
         return self.catalogue(collection).hashes(article_ids)
 
     # --- writes ------------------------------------------------------------------------------------------------
+    def write_lock(self) -> FileLock:
+        """One writer at a time across processes (embedded Chroma must not be written by two processes at once).
+
+        Only the store writes are serialised; loading, cleaning and embedding run in parallel outside the lock."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.data_dir / "write.lock"))
+
     def repair(self, collection: str) -> int:
         """Finish what killed writers left: drop vectors of articles whose catalogue version differs."""
+        with self.write_lock():
+            return self._repair(collection)
+
+    def _repair(self, collection: str) -> int:
         cat = self.catalogue(collection)
         stale = cat.stale_pending()
         if not stale:
@@ -166,7 +178,8 @@ class ArticleStore:
         for article_id in stale:
             where: dict[str, Any] = {"article_id": article_id}
             if article_id in current:
-                where = {"$and": [{"article_id": article_id}, {"content_hash": {"$ne": current[article_id]}}]}
+                version = current[article_id][:12]  # vectors carry the short hash, as in their ids
+                where = {"$and": [{"article_id": article_id}, {"content_hash": {"$ne": version}}]}
             self._call("repair", lambda w=where: col.delete(where=w))  # type: ignore[misc]
         cat.clear_pending(stale)
         log.info("repaired %d interrupted article write(s) in %s", len(stale), collection)
@@ -180,9 +193,13 @@ class ArticleStore:
         """Store several articles atomically each; returns per item "added", "updated" or "unchanged"."""
         if not items:
             return []
+        with self.write_lock():
+            return self._write_articles(collection, items)
+
+    def _write_articles(self, collection: str, items: list[tuple[Article, str, list[Chunk], np.ndarray]]) -> list[str]:
         cat = self.catalogue(collection)
         if collection not in self._repaired:
-            self.repair(collection)
+            self._repair(collection)
             self._repaired.add(collection)
         col = self._call("open collection", lambda: self._chroma(collection))
         article_ids = [a.article_id for a, _, _, _ in items]
@@ -223,6 +240,10 @@ class ArticleStore:
         """Remove an article, its chunks, its index rows and its vectors. Returns False when it was not there."""
         if not self.has_collection(collection):
             return False
+        with self.write_lock():
+            return self._forget(collection, article_id)
+
+    def _forget(self, collection: str, article_id: str) -> bool:
         cat = self.catalogue(collection)
         chunk_ids = cat.chunk_ids_of(article_id)
         cat.mark_pending([(article_id, None)])
