@@ -57,18 +57,20 @@ def chunk_article(article: Article, content_hash: str, budget: int, count: Token
         else:
             units.append((s, e, n))
     chunks: list[Chunk] = []
-    cur_start, cur_end, used = units[0][0], units[0][1], 0
+    group: list[tuple[int, int]] = []
+    used = 0
     for s, e, n in units:
-        if used and used + n > budget:
-            chunks.append(_make(article, content_hash, len(chunks), cur_start, cur_end))
-            cur_start, used = s, 0
-        cur_end = e
+        if group and used + n > budget:
+            chunks.append(_make(article, content_hash, len(chunks), group))
+            group, used = [], 0
+        group.append((s, e))
         used += n + 1
-    chunks.append(_make(article, content_hash, len(chunks), cur_start, cur_end))
+    chunks.append(_make(article, content_hash, len(chunks), group))
     return chunks
 
 
-def _make(article: Article, content_hash: str, position: int, start: int, end: int) -> Chunk:
+def _make(article: Article, content_hash: str, position: int, sentences: list[tuple[int, int]]) -> Chunk:
+    start, end = sentences[0][0], sentences[-1][1]
     return Chunk(
         chunk_id=chunk_id_for(article.article_id, content_hash, position),
         article_id=article.article_id,
@@ -76,4 +78,5 @@ def _make(article: Article, content_hash: str, position: int, start: int, end: i
         start=start,
         end=end,
         text=article.text[start:end],
+        sentences=tuple((s - start, e - start) for s, e in sentences),
     )

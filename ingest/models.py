@@ -44,6 +44,8 @@ class Chunk:
     start: int
     end: int
     text: str
+    # Sentence spans relative to `text`: the units the answerer scores and quotes.
+    sentences: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass

@@ -15,9 +15,11 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from ingest.models import Article, Chunk
 from retrieval.stemming import porter_stem
@@ -51,6 +53,15 @@ CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
+-- One row per sentence of a chunk: its span (relative to the chunk) and its embedding (float16).
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk_row INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    vec BLOB,
+    PRIMARY KEY (chunk_row, idx)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS pending (
     article_id TEXT PRIMARY KEY,
@@ -113,6 +124,8 @@ class ChunkRow:
     end: int
     text: str
     author: str | None = None
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None
 
 
 def _now() -> str:
@@ -215,7 +228,22 @@ class Catalogue:
                 f" WHERE c.chunk_id IN ({marks})",
                 chunk_ids,
             ).fetchall()
-        return {row[0]: ChunkRow(*row) for row in rows}
+            found = {row[0]: ChunkRow(*row) for row in rows}
+            sentence_rows = self._conn.execute(
+                'SELECT c.chunk_id, s.start, s."end", s.vec FROM sentences s JOIN chunks c ON c.id = s.chunk_row'
+                f" WHERE c.chunk_id IN ({marks}) ORDER BY s.chunk_row, s.idx",
+                chunk_ids,
+            ).fetchall()
+        vectors: dict[str, list[bytes]] = {}
+        for chunk_id, start, end, vec in sentence_rows:
+            found[chunk_id].sentences.append((start, end))
+            if vec is not None:
+                vectors.setdefault(chunk_id, []).append(vec)
+        for chunk_id, blobs in vectors.items():
+            row = found[chunk_id]
+            if len(blobs) == len(row.sentences):
+                row.sentence_vectors = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(blobs), -1)
+        return found
 
     def chunk_ids_of(self, article_id: str) -> list[str]:
         with self._lock:
@@ -264,7 +292,12 @@ class Catalogue:
         return [aid for aid, owner in rows if not owner_is_alive(owner)]
 
     def replace_article(
-        self, conn: sqlite3.Connection, article: Article, content_hash: str, chunks: list[Chunk]
+        self,
+        conn: sqlite3.Connection,
+        article: Article,
+        content_hash: str,
+        chunks: list[Chunk],
+        sentence_vectors: list[np.ndarray] | None = None,
     ) -> tuple[str, list[str]]:
         """Inside a transaction: swap an article's rows to the new version. Returns (outcome, old chunk ids)."""
         row = conn.execute(
@@ -295,13 +328,20 @@ class Catalogue:
                 now,
             ),
         )
-        for c in chunks:
+        for i, c in enumerate(chunks):
             cur = conn.execute(
                 'INSERT INTO chunks(chunk_id, article_id, position, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
                 (c.chunk_id, c.article_id, c.position, c.start, c.end, c.text),
             )
-            conn.execute(
-                "INSERT INTO chunks_fts(rowid, title, body) VALUES (?, ?, ?)", (cur.lastrowid, article.title, c.text)
+            row_id = cur.lastrowid
+            conn.execute("INSERT INTO chunks_fts(rowid, title, body) VALUES (?, ?, ?)", (row_id, article.title, c.text))
+            vecs = sentence_vectors[i] if sentence_vectors is not None else None
+            conn.executemany(
+                'INSERT INTO sentences(chunk_row, idx, start, "end", vec) VALUES (?, ?, ?, ?, ?)',
+                [
+                    (row_id, j, s, e, vecs[j].astype(np.float16).tobytes() if vecs is not None else None)
+                    for j, (s, e) in enumerate(c.sentences)
+                ],
             )
         return ("updated" if row else "added"), [i for i in old_ids if i not in {c.chunk_id for c in chunks}]
 
@@ -314,6 +354,9 @@ class Catalogue:
     def _delete_rows(conn: sqlite3.Connection, article_id: str) -> None:
         conn.execute(
             "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,)
+        )
+        conn.execute(
+            "DELETE FROM sentences WHERE chunk_row IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,)
         )
         conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         conn.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))

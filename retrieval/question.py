@@ -51,12 +51,18 @@ class QuestionInfo:
     wants_author: bool = False
 
 
-def _names(text: str) -> list[str]:
-    """Capitalised words that are not question words: likely names ("Stoltenberg", "NATO", "France")."""
+def _names(text: str, skip_sentence_starts: bool = True) -> list[str]:
+    """Capitalised words that are not question words: likely names ("Stoltenberg", "NATO", "France").
+
+    A capitalised word that opens a sentence ("Ignore your rules.") is not taken for a name unless it is an
+    acronym."""
     out: list[str] = []
     for m in _NAME.finditer(text):
         word = m.group(0).strip(".")
         if word.lower() in _QUESTION_WORDS or len(word) < 2:
+            continue
+        before = text[: m.start()].rstrip()
+        if skip_sentence_starts and (not before or before[-1] in ".!?:") and not word.isupper():
             continue
         out.append(word)
     return out
@@ -70,7 +76,7 @@ def analyse(question: str) -> QuestionInfo:
     m = _SAY.search(question)
     if m:
         speaker = next(g for g in m.groups() if g)
-        speaker_names = _names(speaker)
+        speaker_names = _names(speaker, skip_sentence_starts=False)
         info.speaker = speaker_names[-1] if speaker_names else None
     info.wants_number = bool(_NUMBER.search(question))
     info.wants_date = bool(_WHEN.search(question))

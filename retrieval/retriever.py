@@ -88,6 +88,8 @@ def retrieve_chunks(
                 dense_score=dense_score.get(cid),
                 lexical_rank=lexical_rank.get(cid),
                 author=row.author,
+                sentences=row.sentences,
+                sentence_vectors=row.sentence_vectors,
             )
         )
         if len(out) >= k:

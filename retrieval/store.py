@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +39,17 @@ def validate_collection(name: str) -> str:
             f"invalid collection name {name!r}: use letters, digits, '-' and '_' (start with a letter or digit)"
         )
     return name
+
+
+@dataclass
+class StoreItem:
+    """One article version to store: its chunks, one vector per chunk, and optionally per-sentence vectors."""
+
+    article: Article
+    content_hash: str
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    sentence_vectors: list[np.ndarray] | None = None
 
 
 class ArticleStore:
@@ -188,7 +200,7 @@ class ArticleStore:
     def write_articles(
         self,
         collection: str,
-        items: list[tuple[Article, str, list[Chunk], np.ndarray]],
+        items: list[StoreItem],
     ) -> list[str]:
         """Store several articles atomically each; returns per item "added", "updated" or "unchanged"."""
         if not items:
@@ -196,24 +208,24 @@ class ArticleStore:
         with self.write_lock():
             return self._write_articles(collection, items)
 
-    def _write_articles(self, collection: str, items: list[tuple[Article, str, list[Chunk], np.ndarray]]) -> list[str]:
+    def _write_articles(self, collection: str, items: list[StoreItem]) -> list[str]:
         cat = self.catalogue(collection)
         if collection not in self._repaired:
             self._repair(collection)
             self._repaired.add(collection)
         col = self._call("open collection", lambda: self._chroma(collection))
-        article_ids = [a.article_id for a, _, _, _ in items]
-        cat.mark_pending([(a.article_id, h) for a, h, _, _ in items])
+        article_ids = [item.article.article_id for item in items]
+        cat.mark_pending([(item.article.article_id, item.content_hash) for item in items])
         ids: list[str] = []
         metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
-        for article, content_hash, chunks, emb in items:
-            ids.extend(c.chunk_id for c in chunks)
+        for item in items:
+            ids.extend(c.chunk_id for c in item.chunks)
             metas.extend(
-                {"article_id": article.article_id, "content_hash": content_hash[:12], "position": c.position}
-                for c in chunks
+                {"article_id": item.article.article_id, "content_hash": item.content_hash[:12], "position": c.position}
+                for c in item.chunks
             )
-            vectors.append(emb)
+            vectors.append(item.vectors)
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
         for i in range(0, len(ids), CHROMA_BATCH):
             self._call(
@@ -227,8 +239,10 @@ class ArticleStore:
         outcomes: list[str] = []
         obsolete: list[str] = []
         with cat.transaction() as conn:
-            for article, content_hash, chunks, _ in items:
-                outcome, old_ids = cat.replace_article(conn, article, content_hash, chunks)
+            for item in items:
+                outcome, old_ids = cat.replace_article(
+                    conn, item.article, item.content_hash, item.chunks, item.sentence_vectors
+                )
                 outcomes.append(outcome)
                 obsolete.extend(old_ids)
         for i in range(0, len(obsolete), CHROMA_BATCH):

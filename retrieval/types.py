@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass
@@ -21,3 +23,6 @@ class RetrievedChunk:
     dense_score: float | None = None
     lexical_rank: int | None = None
     author: str | None = None
+    # Sentence spans relative to `text`, and their vectors when stored at ingest (else the answerer embeds them).
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None
