@@ -1,0 +1,1 @@
+"""Answer-quality evaluation: datasets, metrics, runner, report and run comparison (`newsdesk eval`)."""

@@ -274,8 +274,10 @@ def feedback_export(
     """Write collected feedback as evaluation questions (the dataset format of `newsdesk eval`)."""
     from bot.feedback import export_feedback
 
-    count = export_feedback(Settings(), out_path)
-    out.print(f"wrote {count} questions to {out_path}")
+    result = export_feedback(Settings(), out_path)
+    out.print(
+        f"wrote {result.questions} questions to {result.path}; {result.to_review} to review in {result.review_path}"
+    )
 
 
 def _mount_eval() -> None:

@@ -35,4 +35,4 @@ def make_answerer(settings: Settings, embedder: Embedder, store: ArticleStore) -
         return extractive
     from retrieval.llm.answerer import LLMAnswerer  # optional extra; imported only when configured
 
-    return LLMAnswerer(settings, embedder, fallback=extractive)  # type: ignore[return-value]
+    return LLMAnswerer(settings, embedder, fallback=extractive)  # type: ignore[arg-type,return-value]

@@ -1,0 +1,234 @@
+"""The bot object: `make_bot(settings, services)` builds it (`bot.runner.run_bot` runs it for `newsdesk bot`).
+
+Nothing is created at import time. The bot holds its dependencies (settings, the shared `Services`, the feedback
+store, the work queue, the rate limiter) and its cogs reach them through it, the shape of discord.py's
+`examples/advanced_startup.py`. Discord endpoints (`DISCORD_API_BASE`, `DISCORD_GATEWAY_URL`) are applied when the bot
+logs in, so the bot can sit behind an HTTP or gateway proxy, and tests point the real client at a fake Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.feedback import FeedbackStore
+from bot.limits import RateLimiter
+from bot.workers import WorkQueue
+from newsdesk.settings import Settings
+
+if TYPE_CHECKING:
+    from newsdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY = "wss://gateway.discord.gg/"
+
+
+def bot_intents() -> discord.Intents:
+    """Guilds (servers, channels, roles), guild and DM messages, and message content (privileged: it must be
+    switched on in the Developer Portal) to read questions addressed by mention and follow-ups in threads."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = True
+    return intents
+
+
+def configure_endpoints(settings: Settings) -> None:
+    """Point discord.py at Discord, or at the proxy (or fake Discord) the settings name.
+
+    discord.py keeps both endpoints as class attributes, so this is process-wide; it is called on every login so a
+    previous bot's endpoints never leak into the next one.
+    """
+    base = (settings.discord_api_base or DISCORD_API_BASE).rstrip("/")
+    if not re.search(r"/api/v\d+$", base):
+        base += "/api/v10"
+    discord.http.Route.BASE = base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DISCORD_GATEWAY)
+
+
+def _before_login(settings: Settings, token: str) -> None:
+    """Endpoints from settings, and the token (plus any API key) redacted from every log handler from now on."""
+    from bot.logs import install_redaction, settings_secrets
+
+    configure_endpoints(settings)
+    install_redaction([token, *settings_secrets(settings)])
+
+
+class _NewsdeskMixin:
+    """What the plain and the auto-sharded bot share (a mixin, because discord.py has two bot base classes)."""
+
+    settings: Settings
+    services: Services
+    feedback: FeedbackStore
+    work: WorkQueue
+    limiter: RateLimiter
+
+    def _init_newsdesk(self, settings: Settings, services: Services, feedback: FeedbackStore | None) -> None:
+        self.settings = settings
+        self.services = services
+        self.feedback = feedback or FeedbackStore.open(settings)
+        self.work = WorkQueue(settings.max_concurrent_answers, settings.max_queued_answers)
+        self.limiter = RateLimiter(settings.user_cooldown_s, settings.guild_rate_per_minute)
+
+    def collection_for(self, guild_id: int | None) -> str | None:
+        """A server's own collection (`guild-<id>`), so servers never see each other's articles; in DMs the
+        configured `NEWSDESK_DM_COLLECTION`, or None when DMs are not served."""
+        if guild_id is not None:
+            return f"guild-{guild_id}"
+        return self.settings.dm_collection or None
+
+
+class NewsdeskBot(_NewsdeskMixin, commands.Bot):
+    def __init__(
+        self, settings: Settings, services: Services, feedback: FeedbackStore | None = None, **options: Any
+    ) -> None:
+        super().__init__(**_bot_options(options))
+        self._init_newsdesk(settings, services, feedback)
+
+    async def login(self, token: str) -> None:
+        _before_login(self.settings, token)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        await _setup(self)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: questions by mention are handled by the Ask cog's listener."""
+
+    async def close(self) -> None:
+        await super().close()
+        self.feedback.close()
+
+
+class ShardedNewsdeskBot(_NewsdeskMixin, commands.AutoShardedBot):
+    def __init__(
+        self, settings: Settings, services: Services, feedback: FeedbackStore | None = None, **options: Any
+    ) -> None:
+        super().__init__(**_bot_options(options))
+        self._init_newsdesk(settings, services, feedback)
+
+    async def login(self, token: str) -> None:
+        _before_login(self.settings, token)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        await _setup(self)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: questions by mention are handled by the Ask cog's listener."""
+
+    async def close(self) -> None:
+        await super().close()
+        self.feedback.close()
+
+
+Bot = NewsdeskBot | ShardedNewsdeskBot
+
+
+def _bot_options(options: dict[str, Any]) -> dict[str, Any]:
+    options.setdefault("command_prefix", commands.when_mentioned)
+    options.setdefault("intents", bot_intents())
+    # Articles and questions can contain @everyone or role mentions: nothing the bot sends may ping anyone.
+    options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    options.setdefault("help_command", None)
+    return options
+
+
+async def _setup(bot: Bot) -> None:
+    """Load the cogs and the persistent buttons, then sync slash commands."""
+    from bot.cogs.ask import AskCog
+    from bot.cogs.library import LibraryCog
+    from bot.views import AnswerButton
+
+    await bot.add_cog(AskCog(bot))
+    await bot.add_cog(LibraryCog(bot))
+    bot.add_dynamic_items(AnswerButton)
+    bot.tree.on_error = _on_tree_error  # type: ignore[method-assign]
+    await sync_commands(bot)
+    await _warm_up(bot)
+
+
+async def _warm_up(bot: Bot) -> None:
+    """Load the model and open the store before the first question, in a worker thread (never on the loop).
+
+    Then move everything alive (the model, libraries, caches: millions of long-lived objects) out of the garbage
+    collector's reach with `gc.freeze()`. Otherwise each full collection walks them all, which, measured under load,
+    paused the event loop for 0.2-0.5 s at random moments; after freezing, collections only see new objects.
+    """
+    services = bot.services
+    try:
+        await asyncio.to_thread(lambda: services.chain)
+    except Exception:
+        log.warning("could not prepare the answer chain at start-up; will retry on the first question", exc_info=True)
+    gc.collect()
+    gc.freeze()
+
+
+async def _on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    """Anything a command did not handle: log it under an error id and tell the user, ephemerally."""
+    from bot.answering import apology, new_error_id
+
+    error_id = new_error_id()
+    command = interaction.command.qualified_name if interaction.command else "?"
+    log.error("error %s in /%s", error_id, command, exc_info=error)
+    text = apology(error_id)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+    except discord.HTTPException:
+        log.warning("could not tell the user about error %s", error_id)
+
+
+async def sync_commands(bot: Bot) -> None:
+    """Sync to `DISCORD_GUILD_IDS` (commands appear there at once) or globally (Discord may take a while)."""
+    guild_ids = bot.settings.discord_guild_ids
+    if guild_ids:
+        for guild_id in guild_ids:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+    else:
+        synced = await bot.tree.sync()
+        log.info("synced %d global commands", len(synced))
+
+
+def shard_option(settings: Settings) -> str | int | None:
+    """`DISCORD_SHARDS` read: None (one connection), "auto", or a fixed shard count; anything else is a ValueError."""
+    shards = (settings.discord_shards or "").strip().lower()
+    if not shards:
+        return None
+    if shards == "auto":
+        return "auto"
+    if not shards.isdigit() or int(shards) < 1:
+        raise ValueError(f"DISCORD_SHARDS must be 'auto' or a positive number, got {settings.discord_shards!r}")
+    return int(shards)
+
+
+def make_bot(settings: Settings, services: Services, *, feedback: FeedbackStore | None = None, **options: Any) -> Bot:
+    """Build the bot (not started). `options` go to discord.py (tests pass a short `guild_ready_timeout`).
+
+    `DISCORD_SHARDS=auto` gives an `AutoShardedBot` that asks Discord how many shards to run; a number fixes the
+    shard count; unset runs one connection, right for bots in fewer than ~1,000 servers.
+    """
+    shards = shard_option(settings)
+    if shards is None:
+        return NewsdeskBot(settings, services, feedback=feedback, **options)
+    if isinstance(shards, int):
+        options.setdefault("shard_count", shards)
+    return ShardedNewsdeskBot(settings, services, feedback=feedback, **options)

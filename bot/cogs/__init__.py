@@ -1,0 +1,1 @@
+"""Cogs: `ask` (questions: /ask, mentions, threads, DMs) and `library` (/ingest, /articles, /forget)."""
