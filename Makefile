@@ -37,7 +37,13 @@ typecheck: install-dev
 unit: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck unit
+# Answer quality on the bundled sample must stay above the recorded floors (evaluation/thresholds.json).
+eval-check: install
+	rm -rf eval-runs/ci
+	NEWSDESK_DATA_DIR=$$(mktemp -d) $(VENV)/bin/newsdesk eval -d evaluation/datasets/sample.jsonl \
+	  -i examples/articles -o eval-runs/ci --no-progress --thresholds evaluation/thresholds.json
+
+test: lint typecheck unit eval-check
 
 clean:
 	rm -rf $(VENV) .newsdesk .mypy_cache .pytest_cache .ruff_cache

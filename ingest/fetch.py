@@ -28,15 +28,21 @@ class Fetched:
     content_type: str
 
 
+# Cloud metadata endpoints hand out credentials: never fetched, even with private URLs allowed.
+METADATA_ADDRESSES = frozenset({"169.254.169.254", "fd00:ec2::254", "100.100.100.200"})
+
+
 def _check_address(host: str, port: int, allow_private: bool) -> None:
-    if allow_private:
-        return
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve host {host!r}") from exc
     for info in infos:
         addr = ipaddress.ip_address(info[4][0])
+        if str(addr) in METADATA_ADDRESSES:
+            raise FetchError(f"refusing to fetch {host}: it is a cloud metadata address ({addr})")
+        if allow_private:
+            continue
         if (
             addr.is_private
             or addr.is_loopback
@@ -44,7 +50,6 @@ def _check_address(host: str, port: int, allow_private: bool) -> None:
             or addr.is_reserved
             or addr.is_multicast
             or addr.is_unspecified
-            or str(addr) in {"169.254.169.254", "fd00:ec2::254"}
         ):
             raise FetchError(f"refusing to fetch {host}: it resolves to a private or local address ({addr})")
 

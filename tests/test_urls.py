@@ -38,6 +38,7 @@ def site() -> Iterator[LocalSite]:
         "/image.png": respond(200, b"\x89PNG\r\n", "image/png"),
         "/loop": respond(302, b"", "text/plain", {"Location": "/loop"}),
         "/moved": respond(301, b"", "text/plain", {"Location": "/news/lighthouse-restored.html"}),
+        "/to-metadata": respond(302, b"", "text/plain", {"Location": "http://169.254.169.254/latest/meta-data/"}),
         "/slow": slow,
     }
     with LocalSite(routes) as s:
@@ -100,6 +101,14 @@ def test_private_addresses_are_refused_by_default(services: Services, site: Loca
     reasons = {f.source: f.reason for f in report.failed}
     assert len(reasons) == len(targets)
     for target in targets[:4]:
-        assert "private or local address" in reasons[target]
+        assert "private or local address" in reasons[target] or "metadata" in reasons[target]
     assert "only http and https" in reasons["ftp://example.org/file.txt"]
     assert services.store.list_articles("c1") == []
+
+
+def test_every_redirect_hop_is_checked(loopback_services: Services, site: LocalSite) -> None:
+    """Loopback is allowed here, but a redirect to the cloud metadata address is refused before it is requested."""
+    report = loopback_services.ingestor.ingest([site.url("/to-metadata"), site.url("/moved")], "c1")
+    [failure] = report.failed
+    assert failure.source == site.url("/to-metadata") and "cloud metadata address" in failure.reason
+    assert report.added == ["127.0.0.1-moved"], "a redirect to an allowed page is followed"
