@@ -22,6 +22,7 @@ from evaluation import metrics
 from evaluation.dataset import Question
 from evaluation.report import render_report
 from evaluation.scoring import ChunkLike, Outcome, score_question
+from retrieval.verification import summarize_verification
 
 if TYPE_CHECKING:
     from newsdesk.services import Services
@@ -162,6 +163,8 @@ def summarize_run(outcomes: Sequence[Outcome], **settings: Any) -> dict[str, Any
         **settings,
         "n_questions": len(outcomes),
         "support_rule": metrics.SUPPORT_RULE,
+        # LLM mode: how many sentences and citations verification removed, and how often it fell back (else None).
+        "verification": summarize_verification(o.answer.get("verification") for o in outcomes),
         "overall": aggregated.overall,
         "by_kind": aggregated.by_kind,
         "questions": [o.to_dict() for o in outcomes],

@@ -59,6 +59,8 @@ _ANAPHORIC_START = re.compile(
     re.IGNORECASE,
 )
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b|\b[A-Z]{2,}\b")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_DIGITS = re.compile(r"\d[\d,.:/-]*\d|\d")
 _QUOTE_CHARS = ("“", '"', "”", "‘")
 _MORE = re.compile(r"\b(?:else|more|other|another|also|further)\b", re.IGNORECASE)
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -196,22 +198,28 @@ class ExtractiveAnswerer:
     def _score_intent(self, info: QuestionInfo, cands: list[Candidate], authors: dict[str, str]) -> None:
         speaker = porter_stem(info.speaker.lower()) if info.speaker else None
         attributed = self._attributed_to(speaker, cands) if speaker else set()
-        question_names = {n.lower() for n in info.names}
+        question_words = {w.lower().strip("'’") for w in _WORD.findall(info.text)}
+        # "How many ..., according to X?" asks for a fact: who says it matters less than the figure itself.
+        weight = 0.5 if info.wants_number or info.wants_person else 1.0
         for i, c in enumerate(cands):
             if speaker:
                 if i in attributed and speaker in c.stems:
-                    c.bonus += 0.25 if _SPEECH.search(c.text) else 0.08
+                    c.bonus += weight * (0.25 if _SPEECH.search(c.text) else 0.08)
                 elif i in attributed:
-                    c.bonus += 0.2
+                    c.bonus += weight * 0.2
                 elif speaker in c.stems:
-                    c.bonus += 0.05
+                    c.bonus += weight * 0.05
             if info.wants_number:
-                c.bonus += 0.12 if _NUMBERISH.search(c.text) else -0.1
+                figures = [d for d in _DIGITS.findall(c.text) if not _YEAR.fullmatch(d)]
+                if any(d not in info.text for d in figures):
+                    c.bonus += 0.15  # a figure the question does not already contain
+                else:
+                    c.bonus += 0.04 if _NUMBERISH.search(c.text) else -0.1
             if info.wants_date:
                 c.bonus += 0.1 if _DATEISH.search(c.text) else -0.03
             if info.wants_person:
-                new_names = {m.group(0).lower() for m in _PROPER.finditer(c.text)} - question_names
-                c.bonus += 0.06 if new_names else -0.03
+                new_names = {m.group(0).lower() for m in _PROPER.finditer(c.text)} - question_words
+                c.bonus += 0.12 if new_names else -0.05
             if info.wants_author:
                 author = authors.get(c.chunk.article_id)
                 if author and author.lower() in c.text.lower():

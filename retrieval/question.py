@@ -18,7 +18,8 @@ _QUESTION_WORDS = frozenset(
 )
 _SAY = re.compile(
     r"\b(?:what|how)\s+(?:did|does|has|have|do|had)\s+(.+?)\s+(?:say|said|tell|told|think|argue|claim|state|describe|"
-    r"warn|note|add|respond|call)\b|\baccording to\s+(.+?)(?:[,?]|$)|\bwhat\s+was\s+(.+?)(?:'s|’s)\s+(?:view|position|"
+    r"warn|note|add|respond|call|reply|answer|react|rebut|defend|explain|write|announce|admit|insist|claim)\b"
+    r"|\baccording to\s+(.+?)(?:[,?]|$)|\bwhat\s+was\s+(.+?)(?:'s|’s)\s+(?:view|position|"
     r"argument|message|comment|response)",
     re.IGNORECASE,
 )
@@ -28,7 +29,13 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _WHEN = re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b", re.IGNORECASE)
-_WHO = re.compile(r"^\s*(?:who|whom|whose)\b|\bwhich (?:person|company|firm|country|team|player|minister)\b", re.I)
+# Questions whose answer is a name: "who ...", "which band ...", "what game ...", "what is X called".
+_WHO = re.compile(
+    r"^\s*(?:who|whom|whose)\b|\bwhich\s+(?!of\b)\w+|\bwhat\s+(?:game|film|movie|band|group|song|album|book|show|"
+    r"programme|program|company|firm|team|club|country|city|town|name|brand|product|title|party|award|prize)\b|"
+    r"\bcalled\?\s*$",
+    re.I,
+)
 _AUTHOR = re.compile(r"\bwho\s+(?:wrote|writes|authored|is the author)|\bauthor\b|\bbyline\b|\bwritten by\b", re.I)
 _FOLLOW_UP = re.compile(
     r"\b(?:he|she|they|him|her|them|his|hers|their|it|its|this|that|these|those|else|more|other|another|also)\b",

@@ -4,16 +4,20 @@ Our promise is that every cited claim was checked against its source before anyo
 is split into sentences; each sentence keeps only the citations that (1) point at a passage that exists and (2) hold a
 sentence that supports the claim. Support means:
 
-* the best-matching sentence of the cited chunk (or, failing that, two adjacent sentences) scores above a
-  calibrated threshold on `SEMANTIC_WEIGHT * cosine + (1 - SEMANTIC_WEIGHT) * lexical overlap`, where the cosine is
-  between all-MiniLM-L6-v2 embeddings and the overlap is the share of the claim's content-word stems found in it;
+* the best-matching sentence of the cited chunk (or, failing that, two adjacent sentences, with a higher bar)
+  scores above a calibrated threshold on `SEMANTIC_WEIGHT * cosine + (1 - SEMANTIC_WEIGHT) * lexical overlap`,
+  where the cosine is between all-MiniLM-L6-v2 embeddings and the overlap is the share of the claim's content-word
+  stems found in it;
 * every number in the claim appears in that supporting sentence (models invent numbers and dates more than
   anything else), and a negated claim is supported by a negated sentence;
 * every name (capitalised word) in the claim appears in the cited chunk or its article's title (a sentence saying
-  "he said" is supported by a chunk that names him a sentence earlier).
+  "he said" is supported by a chunk that names him a sentence earlier), and words the claim puts in quotation
+  marks appear in the supporting sentence as written;
+* the sentence is more than an article's headline repeated (true, but never an answer).
 
-Sentences with no surviving citation are dropped. A sentence the model forgot to cite is checked against every
-passage and, when one supports it, gets that citation (counted as `citations_added`). Surviving citations are
+Sentences with no surviving citation are dropped. A sentence the model forgot to cite, or cited only with numbers
+that do not exist, is checked against every passage and, when one supports it, gets that citation (counted as
+`citations_added`; the bad numbers still count as dropped). Surviving citations are
 renumbered 1..n in order of appearance, and each carries the verbatim supporting sentence as its `quote`.
 
 Calibration (see `tests/test_llm_verification.py`, which holds the hand-made claims): true paraphrases and verbatim
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +44,10 @@ from retrieval.types import RetrievedChunk
 
 SEMANTIC_WEIGHT = 0.5
 THRESHOLD = 0.52
+# Two sentences hold more words, so they overlap more with anything; they must clear a higher bar.
+PAIR_MARGIN = 0.15
+# A "sentence" with fewer content words is not a claim ("Yes.", "HACKED."): one shared word would score as support.
+MIN_CONTENT_WORDS = 2
 
 # [1], [1, 2], [1][2], [1-3]; also tolerate "[Passage 2]" and "[Source 2]", which small models like to write.
 _CITATION = re.compile(r"\[\s*(?:passage|source|doc(?:ument)?)?\s*(\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*)\s*\]", re.I)
@@ -49,6 +57,8 @@ _LABEL_PREFIX = re.compile(r"^\s*\**\s*(?:final\s+)?answer\s*\**\s*:\s*\**\s*", 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NAME = re.compile(r"\b[A-Z][^\W_]*(?:['’][^\W_]+)*")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{3,}?)[\"“”]")
+_NOT_NEGATION = re.compile(r"\b(?:no doubt|not only|no matter)\b", re.I)  # affirmative despite the "no"
 _NEGATION = re.compile(
     r"\b(?:not|no|never|nor|neither|cannot|without|none|refus\w*|reject\w*|den(?:y|ied|ies)|fail\w*)\b|n['’]t\b", re.I
 )
@@ -91,15 +101,31 @@ def content_stems(text: str) -> set[str]:
     return stems
 
 
+_CURRENCIES = {
+    "$": re.compile(r"\$|\bdollars?\b|\busd\b", re.I),
+    "€": re.compile(r"€|\beuros?\b|\beur\b", re.I),
+    "£": re.compile(r"£|\bpounds?\b|\bgbp\b", re.I),
+}
+
+
 def numbers(text: str) -> set[str]:
-    """Numbers as written, without thousands separators ("40,000" and "40000" match; "75th" counts as "75")."""
-    return {match.replace(",", "") for match in _NUMBER.findall(text)}
+    """Numbers as written, without thousands separators ("40,000" and "40000" match; "75th" counts as "75"), plus
+    the currencies named ("$40 billion" is not supported by "40 billion Euros")."""
+    found = {match.replace(",", "") for match in _NUMBER.findall(text)}
+    return found | {symbol for symbol, pattern in _CURRENCIES.items() if pattern.search(text)}
 
 
 def names(text: str) -> set[str]:
-    """Capitalised words that are not function words: people, places, organisations, months, acronyms."""
+    """Capitalised words that are not function words: people, places, organisations, months, acronyms.
+
+    The first word of the sentence only counts when it is an acronym: "Around 300 people..." is not a name, and a
+    name that starts a sentence is still held to the semantic check.
+    """
     found: set[str] = set()
-    for word in _NAME.findall(text):
+    for match in _NAME.finditer(text):
+        word = match.group(0)
+        if not text[: match.start()].strip(" \"'“‘(") and not (len(word) > 1 and word.isupper()):
+            continue
         folded = re.sub(r"'s$", "", fold(word))
         if folded not in STOPWORDS and len(folded) > 1:
             found.add(folded)
@@ -117,6 +143,18 @@ def _name_supported(name: str, haystack_words: set[str]) -> bool:
         word.startswith(prefix) or (len(word) >= 5 and name.startswith(word[: max(5, len(word) - 3)]))
         for word in haystack_words
     )
+
+
+def quoted(text: str) -> list[str]:
+    """Phrases the claim puts in quotation marks, folded: a quote must be a quote of the source."""
+    pieces = (piece for q in _QUOTED.findall(text) for piece in re.split(r"\.{3,}|\[[^\]]*\]", fold(q)))
+    return [p for p in (" ".join(piece.split()).strip(" .,;:") for piece in pieces) if len(p) >= 3]
+
+
+def repeats_title(claim: str, chunks: Sequence[RetrievedChunk]) -> bool:
+    """True when the sentence is only an article's headline: true, but no answer (small models love doing this)."""
+    words = _WORD.findall(fold(claim))
+    return bool(words) and any(words == _WORD.findall(fold(c.title)) for c in chunks)
 
 
 def is_decline(sentence: str) -> bool:
@@ -279,12 +317,15 @@ class CitationVerifier:
         vectors: np.ndarray,
     ) -> tuple[Support | None, str]:
         """The best span of the chunk that supports the claim, or None and the reason it failed."""
+        if len(content_stems(claim)) < MIN_CONTENT_WORDS:
+            return None, "too short to be a claim"
         haystack = set(_WORD.findall(fold(f"{chunk.title}\n{chunk.text}")))
         missing = [name for name in sorted(names(claim)) if not _name_supported(name, haystack)]
         if missing:
             return None, f"name not in passage: {missing[0]}"
         claim_numbers = numbers(claim)
-        negated = bool(_NEGATION.search(claim))
+        claim_quotes = quoted(claim)
+        negated = bool(_NEGATION.search(_NOT_NEGATION.sub("", claim)))
         best: dict[bool, Support] = {}
         reason = "no sentence of the passage supports it"
         for (start, end, is_pair), vector in zip(candidates, vectors, strict=True):
@@ -292,14 +333,19 @@ class CitationVerifier:
             if not claim_numbers <= numbers(text):
                 reason = "number not in the supporting sentence"
                 continue
-            if negated and not _NEGATION.search(text):
+            if negated and not _NEGATION.search(_NOT_NEGATION.sub("", text)):
                 continue
+            if claim_quotes:
+                folded = " ".join(fold(text).split())
+                if not all(q in folded for q in claim_quotes):
+                    reason = "quoted words not in the passage"
+                    continue
             score = self._combine(float(claim_vector @ vector), claim, text)
             if is_pair not in best or score > best[is_pair].score:
                 best[is_pair] = Support(chunk_index, start, end, score)
         for is_pair in (False, True):  # prefer one sentence; two adjacent ones only when one is not enough
             support = best.get(is_pair)
-            if support is not None and support.score >= self.threshold:
+            if support is not None and support.score >= self.threshold + (PAIR_MARGIN if is_pair else 0.0):
                 return support, ""
         top = max((s.score for s in best.values()), default=None)
         if top is not None:
@@ -332,6 +378,9 @@ class CitationVerifier:
             offset += len(spans)
 
         for check, claim_vector in zip(checks, claim_vectors, strict=True):
+            if repeats_title(check.claim, chunks):
+                check.reason = "only repeats an article's title"
+                continue
             valid = [n for n in check.cited if 1 <= n <= len(chunks)]
             reasons: list[str] = []
             for n in valid:
@@ -401,3 +450,34 @@ class CitationVerifier:
             citations_dropped=citations_total - kept_model_citations,
             citations_added=sum(1 for c in checks if c.added),
         )
+
+
+def summarize_verification(records: Iterable[Mapping[str, Any] | None]) -> dict[str, Any] | None:
+    """Totals over many answers' `verification` dicts (an evaluation run): drop rates, fallbacks and their reasons.
+
+    Returns None when no answer carried one (the extractive answerer), so offline runs report nothing extra.
+    """
+    rows = [r for r in records if r is not None]
+    if not rows:
+        return None
+    sentences = sum(int(r.get("sentences_total", 0)) for r in rows)
+    dropped = sum(int(r.get("sentences_dropped", 0)) for r in rows)
+    citations = sum(int(r.get("citations_total", 0)) for r in rows)
+    citations_dropped = sum(int(r.get("citations_dropped", 0)) for r in rows)
+    reasons: dict[str, int] = {}
+    for r in rows:
+        reasons[str(r.get("reason"))] = reasons.get(str(r.get("reason")), 0) + 1
+    fallbacks = sum(1 for r in rows if r.get("fallback"))
+    return {
+        "answers": len(rows),
+        "sentences_total": sentences,
+        "sentences_dropped": dropped,
+        "sentence_drop_rate": dropped / sentences if sentences else None,
+        "citations_total": citations,
+        "citations_dropped": citations_dropped,
+        "citation_drop_rate": citations_dropped / citations if citations else None,
+        "citations_added": sum(int(r.get("citations_added", 0)) for r in rows),
+        "fallbacks": fallbacks,
+        "fallback_rate": fallbacks / len(rows),
+        "reasons": dict(sorted(reasons.items())),
+    }

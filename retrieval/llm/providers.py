@@ -66,6 +66,7 @@ def _openai(settings: Settings) -> BaseChatModel:
     """OpenAI, or any OpenAI-compatible server (vLLM, llama.cpp's server, LM Studio, Ollama's /v1) via LLM_BASE_URL."""
     try:
         from langchain_openai import ChatOpenAI
+        from openai import DefaultAsyncHttpxClient
     except ImportError as exc:
         raise _missing("openai", "langchain-openai") from exc
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
@@ -89,6 +90,9 @@ def _openai(settings: Settings) -> BaseChatModel:
         temperature=settings.llm_temperature,
         stream_usage=False,
         extra_body=extra_body,
+        # Its own async connection pool: langchain-openai otherwise shares one per base URL across the process,
+        # and pooled connections die with the event loop that opened them (a second `asyncio.run`, a test loop).
+        http_async_client=DefaultAsyncHttpxClient(),
     )
 
 
