@@ -50,11 +50,17 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 @app.callback()
 def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False) -> None:
+    from newsdesk.redaction import install_redaction, settings_secrets
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    try:
+        install_redaction(settings_secrets(Settings()))  # keys never reach stderr, whatever logs them
+    except ValueError:
+        pass  # invalid settings are reported by the command that reads them
 
 
 @app.command()

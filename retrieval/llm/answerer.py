@@ -25,6 +25,7 @@ from langchain_core.exceptions import (
 from langchain_core.messages import BaseMessage
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from newsdesk.redaction import RedactSecrets, settings_secrets
 from newsdesk.settings import Settings
 from retrieval.answer import ABSTAIN_TEXT, Answer, Turn
 from retrieval.llm.prompt import answer_messages, rewrite_messages
@@ -113,6 +114,11 @@ class LLMAnswerer:
     ) -> None:
         self.settings = settings
         self.fallback = fallback
+        # Provider errors can echo the API key ("Incorrect API key provided: sk-..."): this logger never writes it.
+        if not any(isinstance(f, RedactSecrets) for f in log.filters):
+            log.addFilter(RedactSecrets(settings_secrets(settings)))
+        else:
+            next(f for f in log.filters if isinstance(f, RedactSecrets)).add(settings_secrets(settings))
         # Built now so a misconfiguration (missing extra or key) shows at startup, not on the first question.
         self.model = chat_model if chat_model is not None else make_chat_model(settings)
         self.verifier = verifier or CitationVerifier(embedder)
