@@ -59,18 +59,16 @@ class Reply:
         return self.answer is not None
 
 
-def _ask_blocking(
+def record_blocking(
     bot: Bot,
-    question: str,
+    answer: Answer,
     collection: str,
-    history: list[Turn] | None,
     guild_id: int | None,
     channel_id: int | None,
     user_id: int,
-) -> tuple[Answer, dict[str, str | None], str]:
-    """Runs in a worker thread: answer, look up source URLs, record the answer for its buttons."""
+) -> tuple[dict[str, str | None], str]:
+    """Runs in a worker thread: look up the cited articles' URLs and record the answer for its buttons."""
     services = bot.services
-    answer = services.chain.ask(question, collection=collection, history=history)
     urls: dict[str, str | None] = {}
     for citation in answer.citations:
         if citation.article_id not in urls:
@@ -84,7 +82,40 @@ def _ask_blocking(
         answer=answer,
         urls=urls,
     )
+    return urls, answer_id
+
+
+def _ask_blocking(
+    bot: Bot,
+    question: str,
+    collection: str,
+    history: list[Turn] | None,
+    guild_id: int | None,
+    channel_id: int | None,
+    user_id: int,
+) -> tuple[Answer, dict[str, str | None], str]:
+    """Runs in a worker thread: answer, look up source URLs, record the answer for its buttons."""
+    answer = bot.services.chain.ask(question, collection=collection, history=history)
+    urls, answer_id = record_blocking(bot, answer, collection, guild_id, channel_id, user_id)
     return answer, urls, answer_id
+
+
+def error_reply(exc: Exception, collection: str) -> Reply:
+    """What the user sees when answering failed: a hint, "try again later", or an apology with an error id."""
+    if isinstance(exc, BadQuestion):
+        return Reply(text=f"I can't answer that: {exc}. {EMPTY_QUESTION}")
+    if isinstance(exc, StoreUnavailable):
+        log.warning("knowledge base unavailable while answering in collection %s", collection, exc_info=exc)
+        return Reply(text=UNAVAILABLE)
+    error_id = new_error_id()
+    log.error("error %s while answering in collection %s", error_id, collection, exc_info=exc)
+    return Reply(text=apology(error_id))
+
+
+def answer_reply(answer: Answer, urls: dict[str, str | None], answer_id: str) -> Reply:
+    """The answer rendered as embeds (titled with the question), with the buttons of `answer_id`."""
+    title = "❓ " + render.shorten(" ".join(answer.question.split()), render.TITLE_LIMIT - 2)
+    return Reply(embeds=render.answer_messages(answer, urls, title=title), answer_id=answer_id, answer=answer)
 
 
 async def answer_question(
@@ -103,14 +134,6 @@ async def answer_question(
         answer, urls, answer_id = await ticket.run(
             _ask_blocking, bot, question, collection, history, guild_id, channel_id, user_id
         )
-    except BadQuestion as exc:
-        return Reply(text=f"I can't answer that: {exc}. {EMPTY_QUESTION}")
-    except StoreUnavailable:
-        log.warning("knowledge base unavailable while answering in collection %s", collection, exc_info=True)
-        return Reply(text=UNAVAILABLE)
-    except Exception:
-        error_id = new_error_id()
-        log.exception("error %s while answering in collection %s", error_id, collection)
-        return Reply(text=apology(error_id))
-    title = "❓ " + render.shorten(" ".join(answer.question.split()), render.TITLE_LIMIT - 2)
-    return Reply(embeds=render.answer_messages(answer, urls, title=title), answer_id=answer_id, answer=answer)
+    except Exception as exc:
+        return error_reply(exc, collection)
+    return answer_reply(answer, urls, answer_id)

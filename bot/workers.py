@@ -9,7 +9,8 @@ would stall them all. `WorkQueue` runs each job in a worker thread (`asyncio.to_
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -32,6 +33,18 @@ class Ticket:
         try:
             async with self._queue._semaphore:
                 return await asyncio.to_thread(func, *args, **kwargs)
+        finally:
+            self.cancel()
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Hold a worker place for work that runs partly on the event loop (a streamed LLM answer: its blocking
+        steps still go to threads), so it counts against the same limit as `run`; used once, like `run`."""
+        if self._done:
+            raise RuntimeError("a ticket runs once")
+        try:
+            async with self._queue._semaphore:
+                yield
         finally:
             self.cancel()
 

@@ -8,6 +8,7 @@ collection, or a polite refusal), the rate limits, and room in the work queue. O
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot import render, streaming
 from bot.answering import BUSY, EMPTY_QUESTION, NOT_IN_DMS, Reply, answer_question, apology, new_error_id
 from bot.views import answer_id_of, answer_view
 from bot.workers import Busy
@@ -64,17 +65,34 @@ class AskCog(commands.Cog):
             ticket.cancel()
             log.warning("could not defer /ask (interaction expired?)", exc_info=True)
             return
-        reply = await answer_question(
-            self.bot,
-            ticket,
-            question=question,
-            collection=collection,
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-        )
+        draft: streaming.Draft | None = None
+        if streaming.enabled(self.bot.settings):
+            draft = streaming.Draft(functools.partial(interaction.followup.send, wait=True))
+            reply = await streaming.answer_streaming(
+                self.bot,
+                ticket,
+                draft,
+                question=question,
+                collection=collection,
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+            )
+        else:
+            reply = await answer_question(
+                self.bot,
+                ticket,
+                question=question,
+                collection=collection,
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+            )
         try:
-            await self._send_followups(interaction, reply)
+            if draft is not None:
+                await draft.finish(reply)
+            else:
+                await self._send_followups(interaction, reply)
         except discord.HTTPException:
             error_id = new_error_id()
             log.exception("error %s while sending the answer to /ask", error_id)
@@ -139,6 +157,7 @@ class AskCog(commands.Cog):
         except Busy:
             await self._refuse(message, BUSY)
             return
+        draft: streaming.Draft | None = None
         try:  # whatever happens below, the place in the queue is given back (a no-op once the ticket has run)
             target: discord.abc.Messageable = message.channel
             history: list[Turn] | None = None
@@ -152,20 +171,28 @@ class AskCog(commands.Cog):
                     )
                 except discord.HTTPException:  # no permission to create threads here: answer in place
                     log.warning("could not open a thread in channel %s; replying in the channel", message.channel.id)
+            reference = None if target is not message.channel else message
             async with target.typing():
-                reply = await answer_question(
-                    self.bot,
-                    ticket,
-                    question=question,
-                    collection=collection,
-                    user_id=message.author.id,
-                    guild_id=guild_id,
-                    channel_id=getattr(target, "id", message.channel.id),
-                    history=history,
-                )
+                ask: dict[str, Any] = {
+                    "question": question,
+                    "collection": collection,
+                    "user_id": message.author.id,
+                    "guild_id": guild_id,
+                    "channel_id": getattr(target, "id", message.channel.id),
+                    "history": history,
+                }
+                if streaming.enabled(self.bot.settings):
+                    first = {"reference": reference, "mention_author": False} if reference is not None else {}
+                    draft = streaming.Draft(target.send, first=first)
+                    reply = await streaming.answer_streaming(self.bot, ticket, draft, **ask)
+                else:
+                    reply = await answer_question(self.bot, ticket, **ask)
         finally:
             ticket.cancel()
-        await self._send_to_channel(target, reply, reference=None if target is not message.channel else message)
+        if draft is not None:
+            await draft.finish(reply)
+        else:
+            await self._send_to_channel(target, reply, reference=reference)
 
     async def _send_to_channel(
         self, target: discord.abc.Messageable, reply: Reply, reference: discord.Message | None
