@@ -626,3 +626,31 @@ async def test_an_unreachable_chroma_server_gets_a_short_unavailable_reply(start
     (followup,) = await w.answered(await w.ask(SELF_DEFENSE))
     assert followup["content"] == "The knowledge base is unavailable right now. Please try again in a minute."
     assert "embeds" not in followup or not followup["embeds"]
+
+
+@pytest.mark.asyncio
+async def test_the_bot_answers_again_when_the_chroma_server_comes_back(start_world: StartWorld, tmp_path: Path) -> None:
+    """A real `chroma run` server stopped while the bot runs: a short reply; restarted: answers, no bot restart."""
+    from tests.servers import ChromaServer
+
+    server = ChromaServer(tmp_path / "chroma-server")
+    await asyncio.to_thread(server.start)
+    try:
+        w = await start_world(chroma_host="127.0.0.1", chroma_port=server.port)
+        collection = f"guild-{GUILD_A}"
+        # the template's vectors live in an embedded store: put the article on the server
+        await asyncio.to_thread(w.services.store.forget, collection, "zelenskyy-nato-strikes")
+        report = await asyncio.to_thread(w.services.ingestor.ingest, [str(SAMPLE)], collection)
+        assert report.added == ["zelenskyy-nato-strikes"], report.failed
+        (before,) = await w.answered(await w.ask(SELF_DEFENSE))
+        assert A_QUOTE in _embeds_text(before)
+
+        await asyncio.to_thread(server.stop)
+        (down,) = await w.answered(await w.ask(SELF_DEFENSE, user=w.bob))
+        assert down["content"] == "The knowledge base is unavailable right now. Please try again in a minute."
+
+        await asyncio.to_thread(server.start)
+        (back,) = await w.answered(await w.ask(SELF_DEFENSE, user=w.manager))
+        assert A_QUOTE in _embeds_text(back)
+    finally:
+        await asyncio.to_thread(server.stop)
