@@ -102,10 +102,15 @@ def make_embedder(settings: Settings) -> Embedder:
     backend = settings.embedding_backend
     if backend in ("onnx", "auto"):
         try:
-            from retrieval.onnx_embedder import OnnxEmbedder
+            from retrieval.onnx_embedder import OnnxBuildError, OnnxEmbedder
 
-            return OnnxEmbedder(settings.model_path, cache_dir=settings.data_dir / "models")  # type: ignore[return-value]
-        except ImportError:
+            return OnnxEmbedder(  # type: ignore[return-value]
+                settings.model_path, cache_dir=settings.data_dir / "models", batch_size=settings.embedding_batch_size
+            )
+        except (ImportError, OnnxBuildError) as exc:
             if backend == "onnx":
                 raise
+            import logging
+
+            logging.getLogger(__name__).warning("int8 ONNX embedder unavailable (%s); using torch fp32", exc)
     return TorchEmbedder(settings.model_path, batch_size=settings.embedding_batch_size)  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Benchmarks: newsdesk side by side with the naive LangChain pipeline (`python -m benchmarks.run --help`)."""
