@@ -74,6 +74,26 @@ class _NewsdeskMixin:
     work: WorkQueue
     limiter: RateLimiter
 
+    def __init__(
+        self, settings: Settings, services: Services, feedback: FeedbackStore | None = None, **options: Any
+    ) -> None:
+        super().__init__(**_bot_options(options))  # the discord.py bot class that follows this mixin
+        self._init_newsdesk(settings, services, feedback)
+
+    async def login(self, token: str) -> None:
+        _before_login(self.settings, token)
+        await super().login(token)  # type: ignore[misc]
+
+    async def setup_hook(self) -> None:
+        await _setup(self)  # type: ignore[arg-type]
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: questions by mention are handled by the Ask cog's listener."""
+
+    async def close(self) -> None:
+        await super().close()  # type: ignore[misc]
+        self.feedback.close()
+
     def _init_newsdesk(self, settings: Settings, services: Services, feedback: FeedbackStore | None) -> None:
         self.settings = settings
         self.services = services
@@ -90,47 +110,11 @@ class _NewsdeskMixin:
 
 
 class NewsdeskBot(_NewsdeskMixin, commands.Bot):
-    def __init__(
-        self, settings: Settings, services: Services, feedback: FeedbackStore | None = None, **options: Any
-    ) -> None:
-        super().__init__(**_bot_options(options))
-        self._init_newsdesk(settings, services, feedback)
-
-    async def login(self, token: str) -> None:
-        _before_login(self.settings, token)
-        await super().login(token)
-
-    async def setup_hook(self) -> None:
-        await _setup(self)
-
-    async def on_message(self, message: discord.Message, /) -> None:
-        """No prefix commands: questions by mention are handled by the Ask cog's listener."""
-
-    async def close(self) -> None:
-        await super().close()
-        self.feedback.close()
+    """One gateway connection: right for bots in fewer than ~1,000 servers."""
 
 
 class ShardedNewsdeskBot(_NewsdeskMixin, commands.AutoShardedBot):
-    def __init__(
-        self, settings: Settings, services: Services, feedback: FeedbackStore | None = None, **options: Any
-    ) -> None:
-        super().__init__(**_bot_options(options))
-        self._init_newsdesk(settings, services, feedback)
-
-    async def login(self, token: str) -> None:
-        _before_login(self.settings, token)
-        await super().login(token)
-
-    async def setup_hook(self) -> None:
-        await _setup(self)
-
-    async def on_message(self, message: discord.Message, /) -> None:
-        """No prefix commands: questions by mention are handled by the Ask cog's listener."""
-
-    async def close(self) -> None:
-        await super().close()
-        self.feedback.close()
+    """discord.py's AutoShardedBot with the same newsdesk parts (`DISCORD_SHARDS=auto` or a number)."""
 
 
 Bot = NewsdeskBot | ShardedNewsdeskBot
