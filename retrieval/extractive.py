@@ -29,6 +29,8 @@ MIN_OVERLAP = 0.5
 STRONG_SIMILARITY = 0.65
 MAX_CITATIONS = 2
 SECOND_SENTENCE_RATIO = 0.92
+TYPED_WINDOW = 8  # runner-ups considered when the leader lacks the asked-for figure or name
+TYPED_RATIO = 0.75
 FALLBACK_EMBED_LIMIT = 24  # candidates embedded at question time when a chunk has no stored sentence vectors
 
 _SPEECH = re.compile(
@@ -262,6 +264,7 @@ class ExtractiveAnswerer:
             return abstain(question)
         if best.similarity < MIN_SIMILARITY and best.lexical < MIN_OVERLAP and best.bonus < 0.2:
             return abstain(question)
+        best = self._typed_answer(info, ranked) or best
         picked = [best]
         for other in ranked[1:]:
             if len(picked) >= MAX_CITATIONS or other.score < SECOND_SENTENCE_RATIO * best.score:
@@ -300,6 +303,24 @@ class ExtractiveAnswerer:
             )
             parts.append(f"{one_line(quote)} [{n}]")
         return Answer(question=question, answer=" ".join(parts), abstained=False, citations=citations)
+
+    @staticmethod
+    def _typed_answer(info: QuestionInfo, ranked: list[Candidate]) -> Candidate | None:
+        """For "how many" and "who/which" questions, a close runner-up that holds what is asked for (a figure or a
+        name the question does not already contain) beats a leader that only restates the question."""
+        words = {w.lower().strip("'’") for w in _WORD.findall(info.text)}
+
+        def has_answer(c: Candidate) -> bool:
+            if info.wants_number:
+                return any(d not in info.text for d in _DIGITS.findall(c.text) if not _YEAR.fullmatch(d))
+            return bool({m.group(0).lower() for m in _PROPER.finditer(c.text)} - words)
+
+        if not (info.wants_number or info.wants_person) or has_answer(ranked[0]):
+            return None
+        for c in ranked[1:TYPED_WINDOW]:
+            if c.score >= TYPED_RATIO * ranked[0].score and has_answer(c):
+                return c
+        return None
 
     @staticmethod
     def _missing_topic(info: QuestionInfo, chunks: list[RetrievedChunk]) -> bool:
