@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.exceptions import (
@@ -28,6 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from newsdesk.redaction import RedactSecrets, settings_secrets
 from newsdesk.settings import Settings
 from retrieval.answer import ABSTAIN_TEXT, Answer, Turn
+from retrieval.answerers import Answerer  # the fallback is any answerer (the extractive one)
 from retrieval.llm.prompt import answer_messages, rewrite_messages
 from retrieval.llm.providers import make_chat_model
 from retrieval.types import RetrievedChunk
@@ -40,16 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-
-
-class FallbackAnswerer(Protocol):
-    def answer(
-        self,
-        question: str,
-        chunks: list[RetrievedChunk],
-        history: list[Turn] | None = None,
-        question_vector: np.ndarray | None = None,
-    ) -> Answer: ...
 
 
 def _status(exc: BaseException) -> int | None:
@@ -105,7 +96,7 @@ class LLMAnswerer:
         self,
         settings: Settings,
         embedder: Embeddings,
-        fallback: FallbackAnswerer,
+        fallback: Answerer,
         chat_model: BaseChatModel | None = None,
         verifier: CitationVerifier | None = None,
         max_attempts: int = 3,
@@ -337,8 +328,6 @@ def clean_rewrite(text: str, question: str, history: Sequence[Turn], max_chars: 
     return line
 
 
-def make_llm_answerer(
-    settings: Settings, embedder: Embeddings, fallback: FallbackAnswerer, **kwargs: Any
-) -> LLMAnswerer:
+def make_llm_answerer(settings: Settings, embedder: Embeddings, fallback: Answerer, **kwargs: Any) -> LLMAnswerer:
     """Factory used by `retrieval.answerers.make_answerer` (and tests that pass a `chat_model`)."""
     return LLMAnswerer(settings, embedder, fallback, **kwargs)
