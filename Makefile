@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test install install-dev lint typecheck unit eval-check bench-smoke clean
+.PHONY: demo test install install-dev lint typecheck unit eval-check bench-smoke bench clean
 
 $(VENV)/.torch:
 	python3 -m venv $(VENV)
@@ -44,6 +44,13 @@ eval-check: install
 	  -i examples/articles -o eval-runs/ci --no-progress --thresholds evaluation/thresholds.json
 
 test: lint typecheck unit eval-check
+
+# Benchmarks (README "Benchmarks"): the smoke run also runs inside the test suite.
+bench-smoke: install-dev
+	$(PY) -m benchmarks.run --smoke --out bench-runs/smoke
+
+bench: install-dev
+	$(PY) -m benchmarks.run --corpus ../shared/corpora/bbc-news-2225.jsonl --out bench-runs/bbc --repeats 2
 
 clean:
 	rm -rf $(VENV) .newsdesk .mypy_cache .pytest_cache .ruff_cache
