@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
 
     settings = Settings(data_dir=data_dir)
     config = json.loads((settings.model_path / "config.json").read_text())
-    onnx = OnnxEmbedder(settings.model_path, data_dir / "models", batch_size=settings.embedding_batch_size)
+    onnx = OnnxEmbedder(settings.model_path, settings.model_cache_dir, batch_size=settings.embedding_batch_size)
     torch_model = TorchEmbedder(settings.model_path, batch_size=settings.embedding_batch_size)
     chunks: list[str] = []
     sentences: list[str] = []

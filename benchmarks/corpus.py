@@ -10,18 +10,17 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.procs import ROOT
+from newsdesk.text import FUNCTION_WORDS, REPORTING_WORDS
 
 SAMPLE_ARTICLE = ROOT / "examples" / "articles" / "zelenskyy-nato-strikes.txt"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
-_STOP = frozenset(
-    "that this with from have were been their there which would about after said says will into over also than "
-    "they them some more most other when what where while could should being those these just only such very".split()
-)
+_STOP = FUNCTION_WORDS | REPORTING_WORDS
 
 
 @dataclass(frozen=True)
@@ -99,3 +98,34 @@ def make_questions(articles: list[CorpusArticle], n: int, seed: int = 1) -> list
 def iter_sentences(articles: list[CorpusArticle]) -> Iterator[str]:
     for a in articles:
         yield from sentences_of(a.text)
+
+
+def convert_bbc_folder(root: Path) -> Iterator[dict[str, str]]:
+    """The raw BBC News dataset (`<root>/<category>/NNN.txt`, title on the first line) as corpus rows.
+
+    Ids are `bbc-<category>-NNN`, the ones `evaluation/datasets/bbc.jsonl` refers to. The raw files are Latin-1.
+    """
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("*.txt")):
+            raw = path.read_bytes().decode("latin-1").replace("\r\n", "\n")
+            title, _, body = raw.strip().partition("\n")
+            yield {
+                "id": f"bbc-{folder.name}-{path.stem}",
+                "category": folder.name,
+                "title": title.strip(),
+                "text": body.strip(),
+            }
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m benchmarks.corpus BBC_FOLDER > corpus.jsonl`."""
+    if len(argv) != 1 or not Path(argv[0]).is_dir():
+        sys.stderr.write("usage: python -m benchmarks.corpus BBC_FOLDER > bbc-news-2225.jsonl\n")
+        return 2
+    for row in convert_bbc_folder(Path(argv[0])):
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

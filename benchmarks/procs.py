@@ -37,11 +37,23 @@ class ProcResult:
         return self
 
 
+_model_cache: list[Path] = []
+
+
+def use_model_cache(path: Path) -> None:
+    """Every child from now on finds the int8 model in `path` (built once and measured separately), not in the
+    user's cache, which may be missing or stale and would put a build inside some other timing."""
+    _model_cache[:] = [path]
+
+
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The parent's environment without newsdesk settings, plus offline flags and the repo on PYTHONPATH."""
+    """The parent's environment without newsdesk settings, plus offline flags, the run's model cache and the repo on
+    PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "CHROMA_", "LLM_"))}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.update({"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "LLM_PROVIDER": "none"})
+    if _model_cache:
+        env["NEWSDESK_MODEL_CACHE"] = str(_model_cache[0])
     env.update(extra or {})
     return env
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import sqlite3
 import threading
@@ -25,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from newsdesk.settings import Settings
+from newsdesk.text import marker_numbers, strip_markers
 from retrieval.answer import Answer, Citation
 
 FEEDBACK_FILE = "feedback.sqlite3"
-_MARKER = re.compile(r"\s*\[\d+\]")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -198,16 +197,12 @@ def _to_stored(row: tuple[Any, ...]) -> StoredAnswer:
     )
 
 
-def _strip_markers(text: str) -> str:
-    return " ".join(_MARKER.sub("", text).split())
-
-
 def _cited_in_order(answer: StoredAnswer) -> list[Citation]:
     """Citations in the order the answer first uses their [n] markers (unreferenced ones last)."""
     by_n = {c.n: c for c in answer.citations}
     order: list[Citation] = []
-    for match in re.finditer(r"\[(\d+)\]", answer.answer):
-        citation = by_n.get(int(match.group(1)))
+    for n in marker_numbers(answer.answer):
+        citation = by_n.get(n)
         if citation is not None and citation not in order:
             order.append(citation)
     order.extend(c for c in answer.citations if c not in order)
@@ -234,7 +229,7 @@ def _question_row(answer: StoredAnswer) -> dict[str, Any] | None:
     return {
         "id": f"feedback-{answer.id}",
         "question": answer.question,
-        "answer": _strip_markers(answer.answer),
+        "answer": strip_markers(answer.answer),
         "must_contain": must,
         "doc_id": first.article_id,
         "evidence": first.quote.strip(),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import discord
 
@@ -30,7 +29,6 @@ ELLIPSIS = "…"
 
 ANSWER_COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
-ERROR_COLOUR = discord.Colour.red()
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 
@@ -180,13 +178,6 @@ def _add_fields(
             embeds.append(last)
         last.add_field(name=field_name, value=value, inline=False)
     return embeds
-
-
-@dataclass(frozen=True)
-class RenderedAnswer:
-    """The messages for one answer: each item is the list of embeds of one message, in order."""
-
-    messages: list[list[discord.Embed]]
 
 
 def answer_messages(

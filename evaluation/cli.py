@@ -24,9 +24,18 @@ from evaluation.compare import (
     regressions,
     threshold_failures,
 )
-from evaluation.dataset import DatasetError, check_evidence, load_corpus_texts, load_dataset
+from evaluation.dataset import (
+    DatasetError,
+    Question,
+    check_evidence,
+    load_corpus_texts,
+    load_dataset,
+    resolve_locators,
+    select_split,
+)
 from evaluation.metrics import ALL_METRICS
 from evaluation.report import TABLE_METRICS, format_value
+from evaluation.verify_cli import register as register_verification
 
 if TYPE_CHECKING:
     from newsdesk.services import Services
@@ -73,6 +82,7 @@ def _services(ctx: typer.Context) -> tuple[Services, bool]:
 SHORT_LABELS = {
     "pass": "pass",
     "accuracy": "accuracy",
+    "answer_has_fact": "has the fact",
     "token_f1": "token F1",
     "hit_at_k": "hit@k",
     "mrr_at_k": "MRR@k",
@@ -114,6 +124,35 @@ def summary_table(summary: Mapping[str, Any]) -> Table:
     return table
 
 
+def load_with_corpus(dataset: Path, corpus: Path | None) -> list[Question]:
+    """Load DATASET and resolve its evidence locators from CORPUS; a locator dataset without a corpus is an error."""
+    questions = load_dataset(dataset)
+    if not any(q.needs_corpus for q in questions):
+        return questions
+    if corpus is None:
+        raise DatasetError(
+            [
+                f"{dataset} stores its evidence as locators into a corpus that is not in the repository: pass "
+                "--corpus PATH (the BBC corpus, bbc-news-2225.jsonl; docs/evaluation.md says where to get it)"
+            ]
+        )
+    if not corpus.is_file():
+        raise DatasetError([f"{corpus}: no such corpus file"])
+    return resolve_locators(questions, load_corpus_texts(corpus, {q.doc_id for q in questions if q.doc_id}))
+
+
+def split_table(summary: Mapping[str, Any]) -> Table:
+    """Train / dev / test side by side: the selector is fitted on train and chosen on dev; test is the result."""
+    by_split: Mapping[str, Mapping[str, float | None]] = summary["by_split"]
+    table = Table(title="per split (only test is a result)", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("metric", no_wrap=True)
+    for name, values in by_split.items():
+        table.add_column(f"{name}\n({int(values.get('n') or 0)})", justify="right", no_wrap=True)
+    for metric in TABLE_METRICS:
+        table.add_row(SHORT_LABELS[metric], *(_cell(metric, values.get(metric)) for values in by_split.values()))
+    return table
+
+
 @eval_app.callback(invoke_without_command=True)
 def run(
     ctx: typer.Context,
@@ -131,9 +170,16 @@ def run(
     ] = None,
     thresholds: Annotated[
         Path | None,
-        typer.Option("--thresholds", help="JSON floors/ceilings (evaluation/thresholds.json); exit 1 when missed."),
+        typer.Option("--thresholds", help="JSON floors/ceilings (evaluation/thresholds*.json); exit 1 when missed."),
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    corpus: Annotated[
+        Path | None,
+        typer.Option("--corpus", help="Article JSONL (id, text) that resolves the dataset's evidence locators."),
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Only this split: train, dev or test [default: every question].")
+    ] = None,
 ) -> None:
     """Run every question of DATASET through the same chain as `newsdesk ask` and write a report."""
     if ctx.invoked_subcommand is not None:
@@ -142,7 +188,9 @@ def run(
 
     out_console, err_console = _consoles()
     try:
-        questions = load_dataset(dataset)
+        questions = select_split(load_with_corpus(dataset, corpus), split)
+        if not questions:
+            raise DatasetError([f"{dataset}: no questions in split {split!r}"])
         limits = load_thresholds(thresholds) if thresholds else None
     except (DatasetError, RunError) as exc:
         err_console.print(f"[red]error[/]: {exc}", markup=True, highlight=False)
@@ -168,6 +216,8 @@ def run(
         if owned:
             svc.close()
     out_console.print(summary_table(result.summary))
+    if result.summary.get("by_split"):
+        out_console.print(split_table(result.summary))
     failing = sum(1 for o in result.outcomes if not o.passed)
     out_console.print(f"{failing} of {len(result.outcomes)} questions failing; report: {out_dir / 'report.html'}")
     if limits is not None:
@@ -227,8 +277,10 @@ def check(
     out_console, err_console = _consoles()
     try:
         questions = load_dataset(dataset)
-        ids = {q.doc_id for q in questions if q.doc_id}
+        ids = {q.doc_id for q in questions if q.doc_id} | {loc.doc for q in questions for loc in q.locators}
         if corpus is not None:
+            if not corpus.is_file():
+                raise DatasetError([f"{corpus}: no such corpus file"])
             texts = load_corpus_texts(corpus, ids)
         else:
             svc, owned = _services(ctx)
@@ -250,4 +302,11 @@ def check(
         err_console.print(f"[red]problem[/]: {problem}", highlight=False)
     if problems:
         raise typer.Exit(1)
-    out_console.print(f"{dataset}: {len(questions)} questions, every evidence sentence is verbatim in its article")
+    located = sum(1 for q in questions if q.locators)
+    detail = f" ({located} located by offsets and hash)" if located else ""
+    out_console.print(
+        f"{dataset}: {len(questions)} questions, every evidence sentence is verbatim in its article{detail}"
+    )
+
+
+register_verification(eval_app)  # `newsdesk eval verification`: the citation verifier on its labelled set

@@ -16,32 +16,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from newsdesk.text import MARKER, MARKER_RUN, SUPPORT_METRIC_STOPWORDS, fold_punctuation
+
 # --- text folding ----------------------------------------------------------------------------------------------
 
-_FOLD_TABLE = str.maketrans(
-    {
-        "\u2018": "'",  # ‘
-        "\u2019": "'",  # ’
-        "\u201a": "'",
-        "\u2032": "'",
-        "\u201c": '"',  # “
-        "\u201d": '"',  # ”
-        "\u201e": '"',
-        "\u2033": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2026": "...",
-        "\u00a0": " ",
-    }
-)
 _WS = re.compile(r"\s+")
-MARKER = re.compile(r"\[(\d+)\]")
 
 
 def fold_text(text: str, *, case: bool = True) -> str:
     """Fold typographic punctuation to ASCII, collapse whitespace, and (by default) fold case."""
-    folded = _WS.sub(" ", text.translate(_FOLD_TABLE)).strip()
-    return folded.casefold() if case else folded
+    return fold_punctuation(text, case=case)
 
 
 def strip_markers(text: str) -> str:
@@ -164,12 +148,7 @@ SUPPORT_RULE = (
     f"{SUPPORT_COSINE_WEIGHT:g} x cosine(claim, cited quotes) + {SUPPORT_LEXICAL_WEIGHT:g} x lexical overlap "
     f"(share of the claim's content words found in the cited quotes) >= {SUPPORT_THRESHOLD:g}"
 )
-_STOPWORDS = frozenset(
-    "a an the and or but of to in on at for with by from as is are was were be been being it its this that these those"
-    " he she they we you i his her their our your him them us me my mr mrs ms dr said says say has have had do does did"
-    " not no will would can could should may might also than then there here which who whom whose what when where why"
-    " how so if into about over after before up out".split()
-)
+_STOPWORDS = SUPPORT_METRIC_STOPWORDS
 _WORD = re.compile(r"\w+")
 
 
@@ -188,7 +167,7 @@ def split_claims(answer: str) -> list[Claim]:
     keeps "A and B [1][2]" together. Trailing text with words but no marker is returned as an uncited claim.
     """
     claims: list[Claim] = []
-    pattern = re.compile(r"(?:\s*\[\d+\])+")
+    pattern = MARKER_RUN
     position = 0
     for match in pattern.finditer(answer):
         # Punctuation closing the previous claim ("... said [1]. Next") is not part of this one.
@@ -320,6 +299,7 @@ MEAN_METRICS = (
     "mrr_at_k",
     "evidence_recall_at_k",
     "accuracy",
+    "answer_has_fact",
     "token_f1",
     "cited_right_article",
     "citation_precision",

@@ -18,6 +18,7 @@ from evaluation.scoring import Outcome
 LABELS: dict[str, str] = {
     "pass": "pass rate",
     "accuracy": "accuracy",
+    "answer_has_fact": "answer has the fact",
     "token_f1": "token F1",
     "hit_at_k": "hit@k",
     "mrr_at_k": "MRR@k",
@@ -33,6 +34,8 @@ LABELS: dict[str, str] = {
 }
 DEFINITIONS: dict[str, str] = {
     "pass": "share of questions that pass every check below that applies to them",
+    "answer_has_fact": "answerable questions only: the answer contains one of must_contain (as for accuracy); the "
+    "headline figure for answer quality",
     "accuracy": "answerable: the answer contains one of must_contain (folded case and quotes, whole words) and did "
     "not decline; unanswerable: it declined",
     "token_f1": "token overlap F1 between the answer (markers removed) and the reference answer",
@@ -51,6 +54,7 @@ DEFINITIONS: dict[str, str] = {
 TABLE_METRICS = (
     "pass",
     "accuracy",
+    "answer_has_fact",
     "token_f1",
     "hit_at_k",
     "mrr_at_k",
@@ -137,6 +141,27 @@ def _cards(overall: Mapping[str, float | None]) -> str:
     )
 
 
+def _split_section(by_split: Mapping[str, Mapping[str, float | None]]) -> str:
+    """Per-split figures; the selector was fitted on train and chosen on dev, so only test is a result."""
+    if not by_split:
+        return ""
+    head = "".join(f"<th>{escape(name)}</th>" for name in by_split)
+    rows = []
+    for m in TABLE_METRICS:
+        cells = "".join(f'<td class="num">{escape(format_value(m, v.get(m)))}</td>' for v in by_split.values())
+        rows.append(f"<tr><th>{escape(LABELS[m])}</th>{cells}</tr>")
+    note = "<p>Tuned on train, chosen on dev: only the test column is a result.</p>"
+    return f"<h2>Per split</h2>{note}<table><tr><th>metric</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _quoted(quote: str) -> str:
+    """The quote in typographic marks, unless it already opens with one (no doubled “)."""
+    text = quote.strip()
+    if text[:1] in "“\"‘'":
+        return text
+    return f"“{text}”"
+
+
 def _kind_table(by_kind: Mapping[str, Mapping[str, float | None]], overall: Mapping[str, float | None]) -> str:
     head = "".join(f"<th>{escape(LABELS[m])}</th>" for m in TABLE_METRICS)
     rows = []
@@ -152,7 +177,7 @@ def _question_row(outcome: Outcome) -> str:
     status = "pass" if outcome.passed else "fail"
     cites = "".join(
         f"<li>[{escape(str(c.get('n')))}] <code>{escape(str(c.get('article_id')))}</code>: "
-        f"“{escape(str(c.get('quote', '')))}”</li>"
+        f"{escape(_quoted(str(c.get('quote', ''))))}</li>"
         for c in a.get("citations") or []
     )
     cites_html = f'<div class="cite"><ul>{cites}</ul></div>' if cites else ""
@@ -206,7 +231,7 @@ def render_report(summary: Mapping[str, Any], outcomes: Sequence[Outcome]) -> st
 <h1>newsdesk evaluation</h1>
 <div class="meta">{meta} · {len(outcomes)} questions, {failures} failing</div>
 <h2>Summary</h2><div class="cards">{_cards(overall)}</div>
-<h2>Per kind</h2>{_kind_table(by_kind, overall)}
+{_split_section(summary.get("by_split") or {})}<h2>Per kind</h2>{_kind_table(by_kind, overall)}
 <div class="charts"><img alt="latency histogram" src="{latency_histogram(latencies)}">
 <img alt="accuracy per kind" src="{accuracy_bars(by_kind, overall)}"></div>
 <h2>Questions (failures first)</h2>

@@ -152,6 +152,22 @@ def run_eval(
     return EvalRun(summary, outcomes, out_dir)
 
 
+def _by_split(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float | None]]:
+    """Overall figures per split, for datasets whose questions carry one (empty otherwise)."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if o.question.split:
+            groups.setdefault(o.question.split, []).append(o)
+    out: dict[str, dict[str, float | None]] = {}
+    for name in ("train", "dev", "test"):
+        group = groups.get(name)
+        if group:
+            out[name] = metrics.aggregate(
+                [o.scores for o in group], [o.question.kind for o in group], [o.latency_ms for o in group]
+            ).overall
+    return out
+
+
 def summarize_run(outcomes: Sequence[Outcome], **settings: Any) -> dict[str, Any]:
     """The `metrics.json` object: run settings, overall and per-kind numbers, and each question's scores."""
     aggregated = metrics.aggregate(
@@ -167,6 +183,8 @@ def summarize_run(outcomes: Sequence[Outcome], **settings: Any) -> dict[str, Any
         "verification": summarize_verification(o.answer.get("verification") for o in outcomes),
         "overall": aggregated.overall,
         "by_kind": aggregated.by_kind,
+        # Tuned on train, chosen on dev: only the test split's figures are a result (see docs/evaluation.md).
+        "by_split": _by_split(outcomes),
         "questions": [o.to_dict() for o in outcomes],
     }
 

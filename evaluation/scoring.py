@@ -71,8 +71,11 @@ def score_question(
     text = str(answer.get("answer") or "")
     abstained = bool(answer.get("abstained"))
     citations = [c for c in answer.get("citations") or [] if isinstance(c, Mapping)]
-    cited_ids = [str(c.get("article_id", "")) for c in citations]
-    retrieved = [c.article_id for c in chunks][:k]
+    # A verbatim copy of the gold article (`also_in`) counts as the gold article.
+    copies = set(question.also_in)
+    gold_id = question.doc_id or ""
+    cited_ids = [gold_id if a in copies else a for a in (str(c.get("article_id", "")) for c in citations)]
+    retrieved = [gold_id if c.article_id in copies else c.article_id for c in chunks][:k]
     scores: dict[str, float | None] = dict.fromkeys(metrics.MEAN_METRICS)
     reasons: list[str] = []
     error = answer.get("error")
@@ -101,8 +104,11 @@ def score_question(
         gold = question.doc_id or ""
         scores["hit_at_k"] = metrics.hit_at_k(gold, retrieved, k)
         scores["mrr_at_k"] = metrics.mrr_at_k(gold, retrieved, k)
-        scores["evidence_recall_at_k"] = metrics.evidence_recall(question.evidence or "", [c.text for c in chunks][:k])
+        parts = question.evidence_parts or (question.evidence or "",)
+        chunk_texts = [c.text for c in chunks][:k]
+        scores["evidence_recall_at_k"] = max(metrics.evidence_recall(part, chunk_texts) for part in parts)
         scores["accuracy"] = 0.0 if abstained else metrics.accuracy(text, question.must_contain)
+        scores["answer_has_fact"] = scores["accuracy"]
         scores["token_f1"] = metrics.token_f1(text, question.answer or "")
         scores["false_abstention"] = 1.0 if abstained else 0.0
         if not abstained:

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ingest.models import Article, RawArticle
+from newsdesk.text import BYLINE_NAME_WORD
 
 _CRUFT_LINE = re.compile(
     r"""^(?:
@@ -27,7 +28,6 @@ _CRUFT_LINE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _BYLINE_PREFIX = re.compile(r"^(?:by|written by|words by)\s+(.{3,80})$", re.IGNORECASE)
-_NAME_WORD = re.compile(r"^(?:[A-Z][a-zA-Z'’\-]+|[A-Z]\.|de|van|von|der|da|di|la|le|bin|al-[A-Z][a-z]+)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 
@@ -65,7 +65,7 @@ def looks_like_name(line: str) -> bool:
     words = line.strip().split()
     if not 2 <= len(words) <= 5 or line.strip()[-1:] in ".!?:;,":
         return False
-    return all(_NAME_WORD.match(w) for w in words)
+    return all(BYLINE_NAME_WORD.match(w) for w in words)
 
 
 def _is_sentence(line: str) -> bool:

@@ -51,7 +51,10 @@ def _check_address(host: str, port: int, allow_private: bool) -> None:
             or addr.is_multicast
             or addr.is_unspecified
         ):
-            raise FetchError(f"refusing to fetch {host}: it resolves to a private or local address ({addr})")
+            raise FetchError(
+                f"refusing to fetch {host}: it resolves to a private or local address ({addr});"
+                " set NEWSDESK_ALLOW_PRIVATE_URLS=true to allow it"
+            )
 
 
 def check_url(url: str, allow_private: bool) -> None:

@@ -1,21 +1,28 @@
 """The `newsdesk` command line: parse arguments, call the package API, print. Nothing else lives here.
 
-Heavy libraries (torch, Chroma, LangChain) are imported inside commands, so `newsdesk --help` stays fast.
+Every command is a fresh process, so start-up is part of every answer's latency. Heavy libraries (Chroma, LangChain,
+onnxruntime) are imported inside commands, the model is loaded on first real use (`LazyEmbedder`), and mistakes
+that need no model (an empty question, a missing file, an empty collection) are caught before any of that.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
 
-import typer
-from rich.console import Console
+_STARTED = time.perf_counter()  # process start, near enough: times printed to users include start-up
 
-from newsdesk.settings import Settings
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from evaluation.cli import eval_app  # noqa: E402  (part of newsdesk: a broken import must fail loudly)
+from newsdesk import __version__  # noqa: E402
+from newsdesk.settings import Settings  # noqa: E402
 
 if TYPE_CHECKING:
     from newsdesk.services import Services
@@ -27,20 +34,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags show as `--json`, not `--json <bool>`
 )
-feedback_app = typer.Typer(help="Reader feedback collected by the Discord bot.", no_args_is_help=True)
+feedback_app = typer.Typer(
+    help="Reader feedback collected by the Discord bot.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(eval_app, name="eval")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="Collection (default from settings).")]
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", "-c", help="Collection to use (default: NEWSDESK_COLLECTION, 'default').")
+]
+KOpt = Annotated[int | None, typer.Option("-k", help="Chunks to retrieve per question (default: NEWSDESK_TOP_K, 5).")]
+INGEST_HINT = "newsdesk ingest FILE_OR_FOLDER_OR_URL (the repository's sample: newsdesk ingest examples/articles)"
 
 
 def _services() -> Services:
     from newsdesk.services import Services
 
-    return Services(Settings())
+    return Services(_settings())
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -48,8 +63,40 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError names the variable and what is wrong with it
+        raise _fail(f"invalid settings: {exc}") from exc
+
+
+def _check_collection(svc: Services, collection: str | None) -> str:
+    """The collection's name, or a clear error when it is invalid or holds no articles (no model is loaded)."""
+    from retrieval.errors import StoreUnavailable
+
+    name = collection or svc.settings.collection
+    try:
+        count = svc.store.count_articles(name)
+    except (StoreUnavailable, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    if count == 0:
+        raise _fail(f"no articles in collection {name!r} yet (data dir {svc.settings.data_dir}): {INGEST_HINT}")
+    return name
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"newsdesk {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False) -> None:
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     from newsdesk.redaction import install_redaction, settings_secrets
 
     logging.basicConfig(
@@ -94,6 +141,7 @@ def ingest(
         raise _fail(str(exc)) from exc
     finally:
         svc.close()
+    report.seconds = time.perf_counter() - _STARTED  # what the user waited, start-up included
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:
@@ -117,27 +165,35 @@ def _print_answer(answer: Answer) -> None:
 
 @app.command()
 def ask(
-    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    question: Annotated[str | None, typer.Argument(metavar="QUESTION", help="The question.")] = None,
     collection: CollectionOpt = None,
-    k: Annotated[int | None, typer.Option("-k", help="Chunks to retrieve.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    k: KOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
     questions: Annotated[
-        Path | None, typer.Option("--questions", help="Answer every question of a JSONL file.")
+        Path | None,
+        typer.Option("--questions", help='Answer every question of a JSONL file (one {"id", "question"} a line).'),
     ] = None,
-    out_path: Annotated[Path | None, typer.Option("--out", help="Where --questions writes results (JSONL).")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Where --questions writes results (JSONL; default: stdout).")
+    ] = None,
 ) -> None:
     """Answer a question from the ingested articles, with numbered, quoted sources."""
     from retrieval.errors import BadQuestion, StoreUnavailable
 
     if (question is None) == (questions is None):
         raise _fail("give a QUESTION or --questions FILE (one of them)", 2)
+    if question is not None and not question.strip():
+        raise _fail("the question is empty", 2)
+    if questions is not None and not questions.is_file():
+        raise _fail(f"{questions}: no such file", 2)
     svc = _services()
     try:
+        name = _check_collection(svc, collection)
         if questions is not None:
-            _ask_file(svc, questions, out_path, collection, k)
+            _ask_file(svc, questions, out_path, name, k)
             return
         assert question is not None
-        answer = svc.chain.ask(question, collection=collection, k=k)
+        answer = svc.chain.ask(question, collection=name, k=k)
     except BadQuestion as exc:
         raise _fail(str(exc), 2) from exc
     except (StoreUnavailable, ValueError) as exc:
@@ -177,9 +233,9 @@ def _ask_file(svc: Services, path: Path, out_path: Path | None, collection: str 
 @app.command()
 def articles(
     collection: CollectionOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,
 ) -> None:
-    """List the ingested articles."""
+    """List the ingested articles: id (what `forget` takes), title, source, chunks, when ingested."""
     from rich.table import Table
 
     svc = _services()
@@ -188,13 +244,20 @@ def articles(
         rows = svc.store.list_articles(name)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
+    finally:
+        svc.close()
     if as_json:
         out.print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False), markup=False)
         return
     if not rows:
-        out.print(f"No articles in collection {name!r} yet. Try: newsdesk ingest examples/articles")
+        out.print(f"No articles in collection {name!r} yet. Add some: {INGEST_HINT}")
         return
-    table = Table("id", "title", "source", "chunks", "ingested at")
+    table = Table()
+    table.add_column("id", no_wrap=True, min_width=max(len(r.article_id) for r in rows))  # ids are never cut
+    table.add_column("title", overflow="fold")
+    table.add_column("source", overflow="fold")
+    table.add_column("chunks", justify="right")
+    table.add_column("ingested at")
     for r in rows:
         table.add_row(r.article_id, r.title, r.url or r.source, str(r.chunks), r.ingested_at)
     out.print(table)
@@ -209,24 +272,28 @@ def forget(
     from retrieval.errors import StoreUnavailable
 
     svc = _services()
+    name = collection or svc.settings.collection
     try:
-        removed = svc.store.forget(collection or svc.settings.collection, article_id)
+        removed = svc.store.forget(name, article_id)
     except (StoreUnavailable, ValueError) as exc:
         raise _fail(str(exc)) from exc
+    finally:
+        svc.close()
     if not removed:
-        raise _fail(f"no article {article_id!r} in this collection")
+        raise _fail(f"no article {article_id!r} in collection {name!r} (see: newsdesk articles)")
     out.print(f"forgot {article_id}")
 
 
 @app.command()
-def chat(collection: CollectionOpt = None, k: Annotated[int | None, typer.Option("-k")] = None) -> None:
-    """Talk with the knowledge base; follow-up questions use the earlier turns. Ctrl-D or `exit` ends it."""
+def chat(collection: CollectionOpt = None, k: KOpt = None) -> None:
+    """Talk with the knowledge base; follow-ups use the earlier turns. An empty line, `exit` or Ctrl-D ends it."""
     from retrieval.answer import Turn
     from retrieval.errors import BadQuestion, StoreUnavailable
 
     svc = _services()
+    collection = _check_collection(svc, collection)
     history: list[Turn] = []
-    out.print("Ask about the ingested articles. Empty line or Ctrl-D to quit.")
+    out.print("Ask about the ingested articles. An empty line, `exit` or Ctrl-D ends the chat.")
     while True:
         try:
             question = input("> ").strip()
@@ -258,11 +325,16 @@ def demo() -> None:
         raise _fail(f"sample articles not found at {sample}")
     started = time.perf_counter()
     report = svc.ingestor.ingest([str(sample)])
+    report.seconds = time.perf_counter() - _STARTED  # start-up and (first time) building the model included
     out.print(f"[dim]ingest: {report.summary()}[/dim]")
     out.print(f"[bold]Q:[/bold] {DEMO_QUESTION}")
     answer = svc.chain.ask(DEMO_QUESTION)
     _print_answer(answer)
-    out.print(f"[dim]({(time.perf_counter() - started):.1f} s including model load)[/dim]")
+    svc.close()
+    out.print(
+        f"[dim]({(time.perf_counter() - started):.1f} s for ingest and answer;"
+        f" {(time.perf_counter() - _STARTED):.1f} s with start-up)[/dim]"
+    )
 
 
 @app.command()
@@ -270,7 +342,7 @@ def bot() -> None:
     """Run the Discord bot (needs DISCORD_TOKEN)."""
     from bot.runner import run_bot
 
-    raise typer.Exit(run_bot(Settings()))
+    raise typer.Exit(run_bot(_settings()))
 
 
 @feedback_app.command("export")
@@ -280,21 +352,47 @@ def feedback_export(
     """Write collected feedback as evaluation questions (the dataset format of `newsdesk eval`)."""
     from bot.feedback import export_feedback
 
-    result = export_feedback(Settings(), out_path)
+    result = export_feedback(_settings(), out_path)
     out.print(
         f"wrote {result.questions} questions to {result.path}; {result.to_review} to review in {result.review_path}"
     )
 
 
-def _mount_eval() -> None:
+@app.command()
+def info(
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Where newsdesk keeps its data, and what it would use: collection, backend, LLM, article count."""
+    from retrieval.errors import StoreUnavailable
+
+    svc = _services()
+    settings = svc.settings
+    name = collection or settings.collection
     try:
-        from evaluation.cli import eval_app
-    except ImportError:  # evaluation not built yet
+        count: int | str = svc.store.count_articles(name)
+        collections = svc.store.collections()
+    except (StoreUnavailable, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        svc.close()
+    rows = {
+        "version": __version__,
+        "data_dir": str(settings.data_dir.resolve()),
+        "collection": name,
+        "articles": count,
+        "collections": collections,
+        "chroma": f"server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded",
+        "embedding_backend": settings.embedding_backend,
+        "model_cache": str(settings.model_cache_dir),
+        "llm_provider": settings.llm_provider,
+    }
+    if as_json:
+        out.print(json.dumps(rows, ensure_ascii=False), markup=False)
         return
-    app.add_typer(eval_app, name="eval")
-
-
-_mount_eval()
+    for key, value in rows.items():
+        shown = ", ".join(value) or "(none)" if isinstance(value, list) else value
+        out.print(f"{key + ':':<19} {shown}", markup=False)
 
 
 def main() -> None:

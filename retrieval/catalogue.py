@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.models import Article, Chunk
+from newsdesk.text import QUERY_STOPWORDS
 from retrieval.stemming import porter_stem
 
 SCHEMA = """
@@ -71,15 +72,7 @@ CREATE TABLE IF NOT EXISTS pending (
 );
 """
 
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her here
-    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
-    off on once only or other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yours yourself yourselves also said say says
-    tell told according article articles news story""".split()
-)
+STOPWORDS = QUERY_STOPWORDS  # kept under this name for importers
 _TOKEN = re.compile(r"[\w’']+", re.UNICODE)
 
 

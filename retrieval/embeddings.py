@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -97,15 +98,63 @@ class TorchEmbedder(Embeddings):
         return self.embed_array([text])[0].tolist()
 
 
+class LazyEmbedder(Embeddings):
+    """An `Embedder` that builds the real one on first use, so a command that ends early never loads a model.
+
+    `newsdesk ingest missing.txt` or an empty question must answer in well under a second; with this, the model is
+    loaded only when a text is really counted or embedded. Thread-safe: concurrent first calls build it once.
+    """
+
+    def __init__(self, factory: Callable[[], Embedder]) -> None:
+        self._factory = factory
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def inner(self) -> Embedder:
+        if self._inner is None:
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._factory()
+        return self._inner
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    @property
+    def dimension(self) -> int:  # type: ignore[override]
+        return self.inner.dimension
+
+    @property
+    def backend(self) -> str:
+        return self.inner.backend
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_array(texts)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
 def make_embedder(settings: Settings) -> Embedder:
-    """The configured backend: `torch` (fp32 reference) or `onnx`/`auto` (int8, built locally on first use)."""
+    """The configured backend: `onnx` (the default: int8, built locally on first use), `torch` (fp32), or `auto`.
+
+    `auto` falls back to torch when the int8 model cannot be built; `onnx` fails loudly instead.
+    """
     backend = settings.embedding_backend
     if backend in ("onnx", "auto"):
         try:
             from retrieval.onnx_embedder import OnnxBuildError, OnnxEmbedder
 
             return OnnxEmbedder(  # type: ignore[return-value]
-                settings.model_path, cache_dir=settings.data_dir / "models", batch_size=settings.embedding_batch_size
+                settings.model_path, cache_dir=settings.model_cache_dir, batch_size=settings.embedding_batch_size
             )
         except (ImportError, OnnxBuildError) as exc:
             if backend == "onnx":

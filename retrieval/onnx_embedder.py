@@ -3,8 +3,8 @@
 Nothing is downloaded. On first use the bundled safetensors weights are exported with `torch.onnx.export`, the
 graph's attention/LayerNorm/GELU are fused by onnxruntime's BERT optimizer, and the weights are quantized to int8
 (dynamic, per channel, which this CPU's VNNI instructions run fastest; one sensitive MatMul stays fp32, so cosine to
-fp32 stays >= 0.98 on every sentence measured). The result is cached in `<data_dir>/models/`, so later processes
-only load a 23 MB file and never import torch.
+fp32 stays >= 0.98 on every sentence measured). The result is cached in NEWSDESK_MODEL_CACHE (the user's cache
+directory by default), so later processes only load a 23 MB file and never import torch.
 
 The build runs in a child Python process: importing torch and transformers would otherwise stay in the memory of a
 long-running bot for its whole life. A file lock serialises concurrent builders and the file appears by atomic

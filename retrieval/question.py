@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from newsdesk.text import NAME_TOKEN
 from retrieval.catalogue import query_terms
 from retrieval.stemming import porter_stem
 
@@ -41,7 +42,7 @@ _FOLLOW_UP = re.compile(
     r"\b(?:he|she|they|him|her|them|his|hers|their|it|its|this|that|these|those|else|more|other|another|also)\b",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"\b[A-Z][\w’'\-.]*[A-Za-z0-9]|\b[A-Z]\b")
+_NAME = NAME_TOKEN
 
 
 @dataclass

@@ -117,6 +117,10 @@ class ArticleStore:
     def has_collection(self, collection: str) -> bool:
         return (self.data_dir / "catalogue" / f"{validate_collection(collection)}.sqlite3").exists()
 
+    def count_articles(self, collection: str) -> int:
+        """Articles in `collection`, from the SQLite catalogue alone: cheap enough to check before loading a model."""
+        return self.catalogue(collection).count_articles() if self.has_collection(collection) else 0
+
     def collections(self) -> list[str]:
         folder = self.data_dir / "catalogue"
         return sorted(p.stem for p in folder.glob("*.sqlite3")) if folder.exists() else []

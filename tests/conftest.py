@@ -1,7 +1,12 @@
-"""Shared fixtures: one embedding model per test session, a fresh data dir (and settings) per test.
+"""Fixtures every layer shares: an isolated environment and data dir per test, settings and services built on it.
 
 Like simonw/llm's conftest, an autouse fixture points NEWSDESK_DATA_DIR at a temporary folder and runs every test
-from an empty working directory, so no test reads a developer's `.env` or touches real data.
+from an empty working directory, so no test reads a developer's `.env` or touches real data. The model cache
+(NEWSDESK_MODEL_CACHE) is one folder per run, shared by every test and every child process, so the int8 ONNX model
+is built at most once per run.
+
+Which `embedder` the `services` fixture gets depends on the layer: tests/unit/conftest.py provides a tiny
+deterministic one (no model), tests/integration/conftest.py the real bundled model.
 """
 
 from __future__ import annotations
@@ -15,33 +20,31 @@ import pytest
 
 from newsdesk.services import Services
 from newsdesk.settings import Settings
+from tests.paths import ROOT, SAMPLE, SAMPLE_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_DIR = ROOT / "examples" / "articles"
-SAMPLE = SAMPLE_DIR / "zelenskyy-nato-strikes.txt"
+__all__ = ["ROOT", "SAMPLE", "SAMPLE_DIR"]  # kept importable from here for older test modules
 
 _ENV_PREFIXES = ("NEWSDESK_", "CHROMA_", "LLM_", "DISCORD_", "OPENAI_", "ANTHROPIC_")
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache per run: the first test that needs the int8 model builds it, the rest reuse it."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> Path:
     for key in list(os.environ):
         if key.startswith(_ENV_PREFIXES):
             monkeypatch.delenv(key, raising=False)
     data = tmp_path / "data"
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(data))
+    monkeypatch.setenv("NEWSDESK_MODEL_CACHE", str(model_cache))
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
     return data
-
-
-@pytest.fixture(scope="session")
-def embedder() -> object:
-    """The real bundled model, loaded once per session (the slow part of every test that needs it)."""
-    from retrieval.embeddings import make_embedder
-
-    return make_embedder(Settings(data_dir=Path("/nonexistent-unused")))
 
 
 @pytest.fixture

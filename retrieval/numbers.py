@@ -1,0 +1,415 @@
+"""Numbers in news prose, parsed to a value with its kind, scale and unit, so a claim's figures can be compared.
+
+Why parse instead of matching digits: models restate numbers ("76%" as "76 per cent", "$1.13bn" as "$1.13 billion",
+"2,000" as "two thousand") and they get them wrong in ways a digit match cannot see: "58 million" from "58%",
+"five million" for "eight million", "tenfold" for "fourfold", "the eleventh man" for "the twelfth". Each number
+becomes a `Quantity`: a value (scale applied: "£1.2bn" is 1.2e9), a kind (count, ordinal, ratio, multiple), and
+the currency or time unit attached to it. Two quantities match when kind, value and units agree; a claim's
+quantity with no currency matches one with a currency (a model may drop the "£"), but not the other way round.
+
+Deliberately not numbers: "one" and "a" on their own ("one of the biggest", "no one"), which are far more often
+words than figures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+_UNITS = {
+    "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12,
+}  # fmt: skip
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+    "fortieth": 40, "fiftieth": 50, "hundredth": 100,
+}  # fmt: skip
+_SCALES = {
+    "hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9,
+    "b": 1e9, "trillion": 1e12, "tn": 1e12, "trn": 1e12,
+}  # fmt: skip
+_BIG = ("hundred", "thousand", "million", "billion", "trillion")
+_FRACTIONS = {"half": 0.5, "halves": 0.5, "third": 1 / 3, "thirds": 1 / 3, "quarter": 0.25, "quarters": 0.25}
+_FRACTIONS.update({f"{w}s": 1 / v for w, v in _ORDINALS.items() if v >= 5})  # "two fifths", "three tenths"
+_FRACTIONS.update({w: 1 / v for w, v in _ORDINALS.items() if v >= 5})
+_MULTIPLES = {
+    "double": 2, "doubled": 2, "doubles": 2, "doubling": 2, "twice": 2, "triple": 3, "tripled": 3, "triples": 3,
+    "tripling": 3, "treble": 3, "trebled": 3, "quadruple": 4, "quadrupled": 4, "halved": 0.5, "halving": 0.5,
+}  # fmt: skip
+_TIME_UNITS = {
+    "second": "s", "seconds": "s", "minute": "min", "minutes": "min", "hour": "h", "hours": "h", "day": "d",
+    "days": "d", "week": "w", "weeks": "w", "month": "mo", "months": "mo", "year": "y", "years": "y",
+    "decade": "dec", "decades": "dec",
+}  # fmt: skip
+# Measure words after a number (or joined to it: "a 10-mile drive"): a claim's unit must be the source's unit.
+_MEASURES = frozenset(
+    """mile miles km kilometre kilometres kilometer kilometers metre metres meter meters yard yards foot feet inch
+    inches kg kilogram kilograms tonne tonnes ton tons pound-weight litre litres gallon gallons acre acres hectare
+    hectares point points seat seats vote votes goal goals run runs wicket wickets set sets game games""".split()
+)
+_FIRST = frozenset({"opening", "debut", "maiden", "inaugural"})  # "the opening match" is the first match
+_CURRENCY_SYMBOLS = {"$": "$", "£": "£", "€": "€", "¥": "¥"}
+_CURRENCY_WORDS = {
+    "dollar": "$", "dollars": "$", "usd": "$", "pound": "£", "pounds": "£", "sterling": "£", "gbp": "£",
+    "euro": "€", "euros": "€", "eur": "€", "yen": "¥",
+}  # fmt: skip
+_PERCENT_WORDS = ("per cent", "percent", "percentage points", "percentage point", "pc")
+
+_TOKEN = re.compile(
+    r"(?P<cur>[$£€¥])?\s?(?P<num>\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<suffix>st|nd|rd|th|s)?"
+    r"(?P<scale>\s?(?:bn|mn|trn|tn|m|k|b)\b)?(?P<pct>\s?%)?"
+    r"|(?P<word>[a-z]+(?:-[a-z]+)*)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A parsed number: `kind` is count, ordinal, ratio (percentages and fractions) or multiple."""
+
+    value: float
+    kind: str
+    currency: str | None = None
+    time_unit: str | None = None  # "d", "w", "mo" ..., or a measure word: "mile", "date" (of "a six-date tour")
+    text: str = ""
+    start: int = 0
+    end: int = 0
+
+    def matches(self, other: Quantity) -> bool:
+        """`self` (from a claim) is stated by `other` (from a source): same kind and value, no conflicting unit."""
+        kinds = {self.kind, other.kind}
+        if (len(kinds) > 1 and kinds != {"count", "ordinal"}) or not _close(self.value, other.value):
+            return False  # "four wins in a row" is "her fourth consecutive win"; a share is never a count
+        if self.currency is not None and self.currency != other.currency:
+            return False
+        return self.time_unit is None or other.time_unit is None or self.time_unit == other.time_unit
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _word_number(words: list[str]) -> float | None:
+    """The value of number words already split: ["two", "hundred", "and", "fifty"] -> 250."""
+    total, current, seen = 0.0, 0.0, False
+    for n, word in enumerate(words):
+        if word in _UNITS or (word == "one" and (n > 0 or len(words) > 1)):  # "twenty-one", "one hundred"
+            current += _UNITS.get(word, 1)
+            seen = True
+        elif word in ("hundred",):
+            current = (current or 1) * 100
+            seen = True
+        elif word in ("thousand", "million", "billion", "trillion"):
+            total += (current or 1) * _SCALES[word]
+            current = 0.0
+            seen = True
+        elif word == "and" and seen:
+            continue
+        else:
+            return None
+    return total + current if seen else None
+
+
+_NUMBER_WORD = "|".join(sorted([*_UNITS, "one", "hundred", "thousand"], key=len, reverse=True))
+_NUM = rf"\d+(?:\.\d+)?|(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?"
+_AND_A = re.compile(rf"\b({_NUM})\s+and\s+a\s+(half|quarter)\b", re.I)
+_N_IN_M = re.compile(rf"\b({_NUM})\s+(?:out\s+of|in)\s+(?:every\s+)?({_NUM})\b", re.I)
+
+
+def _value(word: str) -> float | None:
+    word = word.lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", word):
+        return float(word)
+    return 1.0 if word in ("one", "a") else _word_number(word.split("-"))
+
+
+def _pad(match: re.Match[str], replacement: str) -> str:
+    """Same length as the match, so every offset after it still points at the same character."""
+    return replacement.ljust(len(match.group(0)))
+
+
+def _normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Spelled-out mixed numbers and rates as digits, keeping every offset: "one and a quarter" -> "1.25",
+    "nine out of 10" / "four in five" -> "90%" / "80%". Also returns the rewritten spans (for quoting them)."""
+    spans: list[tuple[int, int]] = []
+
+    def mixed(m: re.Match[str]) -> str:
+        whole = _value(m.group(1))
+        part = 0.5 if m.group(2).lower() == "half" else 0.25
+        if whole is None:
+            return m.group(0)
+        spans.append(m.span())
+        return _pad(m, f"{whole + part:g}")
+
+    def rate(m: re.Match[str]) -> str:
+        a, b = _value(m.group(1)), _value(m.group(2))
+        if a is None or b is None or not 0 < a < b <= 1000 or m.group(2).lower() in ("a", "one"):
+            return m.group(0)
+        spans.append(m.span())
+        return _pad(m, f"{100 * a / b:g}%")
+
+    return _N_IN_M.sub(rate, _AND_A.sub(mixed, text)), spans
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[Quantity, ...]:
+    original = text
+    text, rewritten = _normalise(text)
+    tokens = [(m, (m.group("word") or "").lower()) for m in _TOKEN.finditer(text)]
+    found: list[Quantity] = []
+    i = 0
+
+    def word_at(j: int) -> str:
+        return tokens[j][1] if 0 <= j < len(tokens) else ""
+
+    def follow(j: int, start: int, end: int, value: float, kind: str, currency: str | None) -> int:
+        """Attach scale words, percent words, currency words and a time unit after a number ending at token j."""
+        k = j + 1
+        if kind == "count" and word_at(k) in ("million", "billion", "trillion", "thousand", "hundred"):
+            value *= _SCALES[word_at(k)]
+            end = tokens[k][0].end()
+            k += 1
+        rest = text[end : end + 60].lower()
+        for phrase in _PERCENT_WORDS:
+            if re.match(rf"\s+{phrase}\b", rest):
+                kind, value = "ratio", value / 100
+                end += re.match(rf"\s+{phrase}\b", rest).end()  # type: ignore[union-attr]
+                k += len(phrase.split())
+                break
+        time_unit = None
+        unit_word = word_at(k)
+        joined = text[end : end + 1] == "-"  # "10-mile", "six-date": the unit is glued to the number
+        if joined and unit_word:
+            unit_word = unit_word.split("-")[0]
+        if unit_word in _CURRENCY_WORDS and currency is None:
+            currency = _CURRENCY_WORDS[unit_word]
+            end = tokens[k][0].end()  # "12 million dollars" reads as one figure in messages
+        elif unit_word in _TIME_UNITS and kind == "count":
+            time_unit = _TIME_UNITS[unit_word]
+            if time_unit == "dec":  # "four decades" is "40 years"
+                value, time_unit = value * 10, "y"
+        elif kind == "count" and (unit_word.rstrip("s") in _MEASURES or unit_word in _MEASURES or joined):
+            time_unit = unit_word.rstrip("s") if unit_word not in ("yards",) else "yard"
+        elif word_at(k) == "of" and word_at(k + 1) in _CURRENCY_WORDS:
+            currency = _CURRENCY_WORDS[word_at(k + 1)]
+        found.append(Quantity(value, kind, currency, time_unit, text[start:end], start, end))
+        return k
+
+    while i < len(tokens):
+        match, word = tokens[i]
+        if match.group("num"):
+            value = float(match.group("num").replace(",", ""))
+            suffix = (match.group("suffix") or "").lower()
+            currency = _CURRENCY_SYMBOLS.get(match.group("cur") or "")
+            if (
+                currency is None
+                and i > 0
+                and text[max(0, match.start() - 4) : match.start()].strip().upper()
+                in (
+                    "US$",
+                    "USD",
+                )
+            ):
+                currency = "$"
+            if suffix in ("st", "nd", "rd", "th"):
+                found.append(Quantity(value, "ordinal", None, None, match.group(0), match.start(), match.end()))
+                i += 1
+                continue
+            if match.group("pct"):
+                found.append(Quantity(value / 100, "ratio", currency, None, match.group(0), match.start(), match.end()))
+                i += 1
+                continue
+            scale = (match.group("scale") or "").strip().lower()
+            if scale:
+                value *= _SCALES[scale]
+            if word_at(i + 1) in ("fold",) or text[match.end() : match.end() + 5].lower().startswith("-fold"):
+                found.append(Quantity(value, "multiple", None, None, match.group(0), match.start(), match.end()))
+                i += 2 if word_at(i + 1) == "fold" else 1
+                continue
+            i = follow(i, match.start(), match.end(), value, "count", currency)
+            continue
+        if not word:
+            i += 1
+            continue
+        parts = word.split("-")
+        if word in _FIRST:
+            found.append(Quantity(1, "ordinal", None, None, match.group(0), match.start(), match.end()))
+            i += 1
+            continue
+        if len(parts) > 1 and parts[0] in _ORDINALS and parts[1] not in _FRACTIONS:  # "eighth-seeded"
+            found.append(
+                Quantity(_ORDINALS[parts[0]], "ordinal", None, None, match.group(0), match.start(), match.end())
+            )
+            i += 1
+            continue
+        if (
+            len(parts) > 1
+            and parts[0] in _UNITS
+            and parts[-1] not in _ORDINALS
+            and parts[-1] not in _FRACTIONS
+            and _word_number(parts) is None
+        ):
+            unit = parts[1] if parts[1] not in ("year", "month", "week", "day") else parts[1][0]
+            unit = _TIME_UNITS.get(parts[1], unit)  # "six-date tour", "four-year ban", "three-day celebration"
+            found.append(Quantity(_UNITS[parts[0]], "count", None, unit, match.group(0), match.start(), match.end()))
+            i += 1
+            continue
+        # Multipliers: "tenfold", "four-fold", "doubled", "twice".
+        if parts[-1].endswith("fold") and len(parts[-1]) > 4 or (len(parts) > 1 and parts[-1] == "fold"):
+            head = parts[:-1] if parts[-1] == "fold" else [*parts[:-1], parts[-1][:-4]]
+            value_ = _word_number(head)
+            if value_ is not None:
+                found.append(Quantity(value_, "multiple", None, None, match.group(0), match.start(), match.end()))
+            i += 1
+            continue
+        if word in _MULTIPLES:
+            found.append(Quantity(_MULTIPLES[word], "multiple", None, None, match.group(0), match.start(), match.end()))
+            i += 1
+            continue
+        if word in ("times",) and found and found[-1].kind == "count" and found[-1].end == match.start() - 1:
+            # "three times as many": a multiple, not a count
+            last = found.pop()
+            found.append(Quantity(last.value, "multiple", None, None, text[last.start : match.end()], last.start))
+            i += 1
+            continue
+        # Fractions: "a third", "one-third", "two thirds", "half", "three quarters".
+        if parts[-1] in _FRACTIONS and (len(parts) == 1 or _word_number(parts[:-1]) is not None or parts[0] == "one"):
+            numerator = 1.0 if len(parts) == 1 or parts[0] == "one" else float(_word_number(parts[:-1]) or 1)
+            before = word_at(i - 1)
+            is_fraction = parts[-1] in ("half", "halves", "quarter", "quarters") or before in ("a", "one")
+            is_fraction = is_fraction or len(parts) > 1 or (before in _UNITS and parts[-1].endswith("s"))
+            if before in _UNITS and len(parts) == 1:
+                numerator = float(_UNITS[before])
+                if found and found[-1].end == tokens[i - 1][0].end():
+                    found.pop()
+            if is_fraction and not (parts[-1] in ("half",) and before in _ORDINALS):
+                if parts[-1] in ("half", "halves") and (before == "the" or (before == "a" and word_at(i - 2) == "and")):
+                    i += 1  # "the second half" is a part, "a year and a half" a duration: neither is a share
+                    continue
+                if parts[-1] == "half" and word_at(i + 1) == "a" and word_at(i + 2) in _SCALES:
+                    scale_ = _SCALES[word_at(i + 2)]  # "half a million dollars"
+                    i = follow(i + 2, match.start(), tokens[i + 2][0].end(), 0.5 * scale_, "count", None)
+                    continue
+                value_ = numerator * _FRACTIONS[parts[-1]]
+                found.append(Quantity(value_, "ratio", None, None, match.group(0), match.start(), match.end()))
+                i += 1
+                continue
+        if len(parts) == 1 and word in _ORDINALS:
+            found.append(Quantity(_ORDINALS[word], "ordinal", None, None, match.group(0), match.start(), match.end()))
+            i += 1
+            continue
+        if len(parts) == 2 and parts[0] in _UNITS and parts[1] in _ORDINALS:  # "twenty-first"
+            value_ = _UNITS[parts[0]] + _ORDINALS[parts[1]]
+            found.append(Quantity(value_, "ordinal", None, None, match.group(0), match.start(), match.end()))
+            i += 1
+            continue
+        # Cardinals in words: "five", "twenty-five", "two hundred and fifty", "a million", "one billion".
+        run: list[str] = []
+        j = i
+        while (
+            j < len(tokens)
+            and tokens[j][1]
+            and (
+                all(p in _UNITS or p in _BIG or (p == "one" and "-" in tokens[j][1]) for p in tokens[j][1].split("-"))
+                or (tokens[j][1] == "and" and run)
+            )
+        ):
+            run.extend(tokens[j][1].split("-"))
+            j += 1
+        while run and run[-1] == "and":
+            run.pop()
+            j -= 1
+        if run:
+            if word_at(i - 1) in ("a", "one") and run[0] in ("hundred", "thousand", "million", "billion", "trillion"):
+                start = tokens[i - 1][0].start()
+            else:
+                start = match.start()
+            value_ = _word_number(run)
+            if value_ is not None:
+                i = follow(j - 1, start, tokens[j - 1][0].end(), value_, "count", None)
+                continue
+        i += 1
+
+    def as_written(q: Quantity) -> Quantity:
+        span = next(((a, b) for a, b in rewritten if a < q.end <= b), None)
+        start, end = span if span is not None else (q.start, q.end)
+        return replace(q, text=original[start:end].strip() or q.text, start=min(start, q.start), end=max(end, q.end))
+
+    return tuple(as_written(q) for q in found)
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every number of `text` with its kind, value and units, in order of appearance."""
+    return list(_parse(text))
+
+
+def stated(claim_quantity: Quantity, source: str | list[Quantity]) -> bool:
+    """True when the source states the claim's quantity (same kind, value and compatible units)."""
+    pool = quantities(source) if isinstance(source, str) else source
+    return any(claim_quantity.matches(q) for q in pool)
+
+
+def unstated(claim: str, source: str) -> list[Quantity]:
+    """The claim's quantities that the source does not state (empty: every number is supported)."""
+    pool = quantities(source)
+    return [q for q in quantities(claim) if not stated(q, pool)]
+
+
+CONTEXT_WORDS = 3
+
+
+def _context(claim: str, quantity: Quantity, others: list[Quantity]) -> dict[str, float]:
+    """Content stems near a quantity in the claim, weighted 1/distance (three words either side, other numbers
+    skipped): what the number is about. In "sold to Lenovo in a $1.75bn (£900m) deal" the figure is about "deal"
+    and "Lenovo" alike."""
+    from retrieval.words import tokens
+
+    def inside_number(t: Any) -> bool:
+        return any(q.start <= t.start < q.end or (t.start == q.end + 1 and claim[q.end] == "-") for q in others)
+
+    words = [t for t in tokens(claim) if t.content and not inside_number(t)]
+    before = [t for t in words if t.end <= quantity.start][-CONTEXT_WORDS:]
+    after = [t for t in words if t.start >= quantity.end][:CONTEXT_WORDS]
+    weights: dict[str, float] = {}
+    for distance, t in [*enumerate(reversed(before), 1), *enumerate(after, 1)]:
+        weights[t.stem] = max(weights.get(t.stem, 0.0), 1 / distance)
+    return weights
+
+
+def number_problem(claim: str, sentences: list[str]) -> str | None:
+    """Why the claim's numbers are not supported by `sentences` (one, or two used together), or None.
+
+    With two sentences, each number must be stated by the sentence that supports its part of the claim: the one
+    whose words best match the claim's words around that number (or one that states it with the same unit of
+    time or measure: "six weeks"). "80% of over 65s own a mobile" is not supported by "53% of over 65s own a
+    mobile. 80% of teenagers text daily." although both figures are in the passage.
+    """
+    from retrieval.words import tokens
+
+    pools = [quantities(s) for s in sentences]
+    claimed = quantities(claim)
+    if len(sentences) == 1:
+        for q in claimed:
+            if not stated(q, pools[0]):
+                return f"{q.text.strip()!r} is not in the supporting sentence"
+        return None
+    stems = [{t.stem for t in tokens(s) if t.content} for s in sentences]
+    for q in claimed:
+        context = _context(claim, q, claimed)
+        scores = [sum(w for stem, w in context.items() if stem in st) for st in stems]
+        owners = [i for i, sc in enumerate(scores) if sc >= max(scores) - 1e-9]
+        if any(stated(q, pools[i]) for i in owners):
+            continue
+        if q.time_unit is not None and any(
+            any(q.matches(r) and r.time_unit == q.time_unit for r in pool) for pool in pools
+        ):
+            continue  # "missed six weeks": the unit says which sentence the number comes from
+        where = "either sentence" if not any(stated(q, p) for p in pools) else "the sentence about it"
+        return f"{q.text.strip()!r} is not in {where}"
+    return None

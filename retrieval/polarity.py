@@ -1,0 +1,102 @@
+"""Polarity, both ways: a negated source does not support an affirmative claim, and an affirmative one does not
+support a negated claim.
+
+Why per word and not per sentence: a true claim often leaves out a negated side clause of its source ("Federer, who
+has not had a coach since May, beat Roddick" supports "Federer beat Roddick"), while a false one affirms exactly what
+the source negates ("there was not a huge amount of rugby played" does not support "a huge amount of rugby was
+played"). So every content word gets a polarity: negative when it lies in the scope of a negation cue (the words
+after "not", "no", "never", "without", "denied", "lack", ... up to the end of the clause), positive otherwise. When
+most of the words one side negates appear affirmed on the other, polarity conflicts; when both negate a shared word,
+they agree (word order differs between rewordings). A negated claim needs some negation in its source at all.
+"Did not ... until 2001" is affirmative (it did, in 2001), and so are "no doubt", "not only" and their kin.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.words import Token, fold, tokens
+
+# Cue words, folded. "n't" endings are cues too ("didn't", "wasn't").
+_CUES = frozenset(
+    """not no never nor neither none nobody nothing nowhere without cannot lack lacked lacking lacks unable
+    fail failed fails failing refuse refused refuses refusing reject rejected rejects rejecting deny denied denies
+    denying absence absent shortage shortages scarcity insufficient""".split()
+)
+# Affirmative despite a cue word: "no doubt", "not only", "no matter", "not least", "nothing but".
+_IDIOMS = re.compile(
+    r"\b(?:no doubt|not only|no matter|not least|nothing but|no less than|no fewer than|not just|never mind"
+    r"|if not|whether or not)\b"
+)
+# A negation's scope ends at the end of its clause.
+_CLAUSE_END = re.compile(r"[,;:.!?()]|\s-\s|\b(?:but|while|whereas|although|though|yet|however|because)\b")
+SCOPE_WORDS = 8
+_UNTIL = re.compile(r"\b(?:until|till|unless)\b")
+
+
+def _is_cue(token: Token) -> bool:
+    return token.word in _CUES or token.word.endswith("n't")
+
+
+def polarities(text: str) -> dict[str, set[bool]]:
+    """Content-word stem -> the polarities it occurs with (True: inside a negation's scope)."""
+    folded = fold(text)
+    idioms = [m.span() for m in _IDIOMS.finditer(folded)]
+    words = tokens(text)
+    negative_until = -1  # character offset where the current negation's scope ends
+    scoped = 0
+    found: dict[str, set[bool]] = {}
+    for token in words:
+        if token.start >= negative_until:
+            negative_until, scoped = -1, 0
+        if _is_cue(token) and not any(s <= token.start < e for s, e in idioms):
+            boundary = _CLAUSE_END.search(folded, token.end)
+            negative_until = boundary.start() if boundary else len(folded)
+            if _UNTIL.search(folded, token.end, negative_until):
+                negative_until = -1  # "did not score until 2001": it did, in 2001
+                continue
+            scoped = 0
+            continue
+        if not token.content:
+            continue
+        negative = negative_until > token.start and scoped < SCOPE_WORDS
+        if negative:
+            scoped += 1
+        found.setdefault(token.stem, set()).add(negative)
+    return found
+
+
+def is_negated(text: str) -> bool:
+    """True when `text` holds a negation cue outside an affirmative idiom (and not of "not ... until")."""
+    folded = _IDIOMS.sub(" ", fold(text))
+    for token in tokens(folded):
+        if _is_cue(token):
+            boundary = _CLAUSE_END.search(folded, token.end)
+            if not _UNTIL.search(folded, token.end, boundary.start() if boundary else len(folded)):
+                return True
+    return False
+
+
+def conflict(claim: str, source: str, negated_claim_needs_negation: bool = True) -> str | None:
+    """Why the claim's polarity contradicts the source's, or None when it does not.
+
+    A shared content word that is negated on one side and affirmed on the other is a contradiction ("was played"
+    against "was not played"); a negated claim whose source negates nothing is one too (unless
+    `negated_claim_needs_negation` is False: for sentences that are not the claim's support).
+    """
+    claim_pol, source_pol = polarities(claim), polarities(source)
+    shared = claim_pol.keys() & source_pol.keys()
+    claim_negated = {s for s in shared if True in claim_pol[s]}
+    source_negated = {s for s in shared if True in source_pol[s]}
+    if claim_negated & source_negated:
+        return None  # both negate the same thing (word order may differ: "would not make X easier")
+    for negated_side, other in ((source_pol, claim_pol), (claim_pol, source_pol)):
+        # The words one side negates: do they mostly appear affirmed on the other side?
+        scoped = [s for s in shared if negated_side[s] == {True}]
+        flipped = [s for s in scoped if other[s] == {False}]
+        if flipped and len(flipped) > len(scoped) - len(flipped):
+            side = "negates" if negated_side is source_pol else "affirms"
+            return f"the source {side} what the claim {'affirms' if side == 'negates' else 'negates'} ({flipped[0]})"
+    if negated_claim_needs_negation and is_negated(claim) and not is_negated(source):
+        return "the claim is negated, the source is not"
+    return None

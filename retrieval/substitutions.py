@@ -1,0 +1,157 @@
+"""Substitutions: the claim says X where its supporting sentence says a different Y in the same place.
+
+Contradictions that share most words with their source ("charged under the Terrorism Act" for "charged under the
+Public Order Act", "sales had started to slow" for "sales were accelerating", "every week" for "every month") score
+like paraphrases. Two kinds of evidence make a swap of words a contradiction rather than a rewording:
+
+* names: the claim and the sentence are aligned word by word (content stems, in order); where the alignment
+  replaces a stretch of the claim holding a name the sentence lacks by a stretch holding a name the claim lacks,
+  the claim names the wrong thing. Models rarely paraphrase a name; they do substitute one.
+* closed classes of mutually exclusive words (directions, time units, weekdays, months, compass points, win/lose):
+  a claim word of a class, absent from the sentence, while the sentence holds a different word of the same class
+  that the claim lacks.
+
+Synonyms of ordinary words ("hired" for "turned to") are left to the semantic score: they are far more often
+paraphrase than error.
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+
+from retrieval.stemming import porter_stem
+from retrieval.words import Token, name_words, same_entity, tokens
+
+# Each group: words that cannot describe the same thing at once. Words within a tuple are one meaning (stems equal).
+_EXCLUSIVE: list[list[tuple[str, ...]]] = [
+    [
+        ("rise", "rose", "risen", "rising", "increase", "increased", "grow", "grew", "growth", "gain", "gained",
+         "higher", "climb", "climbed", "jump", "jumped", "surge", "surged", "boost", "boosted", "soar", "soared"),
+        ("fall", "fell", "fallen", "falling", "decrease", "decreased", "drop", "dropped", "decline",
+         "declined", "lower", "shrink", "shrank", "cut", "slump", "slumped", "dip", "dipped", "plunge", "plunged"),
+    ],
+    [("accelerate", "accelerating", "speed", "faster", "quicken"), ("slow", "slowing", "slowed", "slower")],
+    [("more", "most", "greater", "larger", "largest", "biggest", "bigger"), ("less", "least", "fewer", "smaller",
+                                                                              "smallest")],
+    [("best", "better"), ("worst", "worse")],
+    [("win", "won", "wins", "winning", "winner", "victory", "beat"), ("lose", "lost", "loses", "losing", "loser",
+                                                                      "defeat", "defeated")],
+    [("profit", "profits"), ("loss", "losses")],
+    [("buy", "bought", "buying", "acquire", "acquired"), ("sell", "sold", "selling")],
+    [("approve", "approved", "accept", "accepted", "backed"),
+     ("reject", "rejected", "oppose", "opposed", "veto", "vetoed")],
+    [("allow", "allowed", "permit", "permitted", "legalise", "legalised"), ("ban", "banned", "forbid", "prohibit",
+                                                                              "prohibited")],
+    [("strong", "stronger", "strongest"), ("weak", "weaker", "weakest")],
+    [("north", "northern"), ("south", "southern"), ("east", "eastern"), ("west", "western")],
+    [("minute", "minutes"), ("hour", "hours"), ("day", "days", "daily"),
+     ("week", "weeks", "weekly"), ("month", "months", "monthly"), ("year", "years", "annual", "annually")],
+    [("monday",), ("tuesday",), ("wednesday",), ("thursday",), ("friday",), ("saturday",), ("sunday",)],
+    [("january",), ("february",), ("march",), ("april",), ("may",), ("june",), ("july",), ("august",),
+     ("september",), ("october",), ("november",), ("december",)],
+    [("man", "men", "male", "boy", "boys"), ("woman", "women", "female", "girl", "girls")],
+    [("public",), ("private",)],
+    [("same", "identical", "similar", "alike"), ("different", "differ", "differs", "distinct")],
+    [("good", "well", "strong", "positive", "excellent", "healthy"), ("poor", "poorly", "bad", "badly", "negative",
+                                                                      "weak")],
+    [("cheap", "cheaper", "cheapest", "inexpensive"), ("expensive", "costly", "dearer")],
+    [("easy", "easier", "easiest"), ("hard", "harder", "difficult", "tough", "tougher")],
+    [("safe", "safer", "safest"), ("dangerous", "unsafe", "risky")],
+    [("success", "successful", "succeeded", "succeed"), ("failure", "failed", "unsuccessful", "fail")],
+    [("true", "correct", "accurate"), ("false", "wrong", "incorrect", "inaccurate")],
+    [("open", "opened", "opening"), ("close", "closed", "closing", "shut")],
+    [("start", "started", "begin", "began", "launch", "launched"), ("end", "ended", "stop", "stopped", "finish",
+                                                                      "finished")],
+    [("increase", "increased", "raise", "raised"), ("reduce", "reduced", "lower", "lowered")],
+    [("agree", "agreed", "agreement"), ("disagree", "disagreed", "disagreement")],
+    [("include", "included", "including"), ("exclude", "excluded", "excluding")],
+    [("guilty",), ("innocent", "acquitted", "cleared")],
+    [("young", "younger", "youngest"), ("old", "older", "oldest")],
+    [("early", "earlier", "earliest"), ("late", "later", "latest")],
+    [("high", "higher", "highest"), ("low", "lower", "lowest")],
+    [("long", "longer", "longest"), ("short", "shorter", "shortest")],
+    [("full", "fully"), ("empty", "partly", "partially")],
+    [("domestic",), ("foreign", "overseas", "abroad")],
+]  # fmt: skip
+_CLASS: dict[str, tuple[int, int]] = {
+    porter_stem(word): (g, m)
+    for g, group in enumerate(_EXCLUSIVE)
+    for m, meaning in enumerate(group)
+    for word in meaning
+}
+
+
+# Function words that belong to a class above (they are not content words elsewhere).
+_FUNCTION_MEMBERS = frozenset({"more", "most", "few"})
+
+
+def _exclusive_clash(claim_stems: set[str], source_stems: set[str]) -> str | None:
+    mine = {_CLASS[s]: s for s in claim_stems - source_stems if s in _CLASS}
+    theirs = {_CLASS[s]: s for s in source_stems - claim_stems if s in _CLASS}
+    claim_meanings = {_CLASS[s] for s in claim_stems if s in _CLASS}
+    for (group, meaning), word in mine.items():
+        if (group, meaning) in {_CLASS[s] for s in source_stems if s in _CLASS}:
+            continue  # the source says it too (in other words)
+        for (g, m), other in theirs.items():
+            if g == group and m != meaning and (g, m) not in claim_meanings:
+                return f"'{word}' where the source says '{other}'"
+    return None
+
+
+def _capitalised(text: str, token: Token) -> bool:
+    return token.content and text[token.start : token.start + 1].isupper()
+
+
+_NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "non-")
+
+
+def _negated_form(claim: str, source: str) -> str | None:
+    """A word on one side and its prefixed negation on the other: "likely" and "unlikely", "legal" and "illegal"."""
+    claim_words = {w.word: w.stem for w in tokens(claim) if w.content}
+    source_words = {w.word: w.stem for w in tokens(source) if w.content}
+    for mine, theirs, mine_is_claim in ((claim_words, source_words, True), (source_words, claim_words, False)):
+        their_stems = set(theirs.values())
+        for word, stem in mine.items():
+            if stem in their_stems:
+                continue
+            for prefix in _NEGATING_PREFIXES:
+                base = word[len(prefix) :]
+                if word.startswith(prefix) and len(base) >= 4 and porter_stem(base) in their_stems:
+                    negated, plain = (word, base) if mine_is_claim else (base, word)
+                    return f"'{negated}' where the source says '{plain}'"
+    return None
+
+
+def _name_swap(claim: str, source: str, context: str) -> str | None:
+    known = name_words(claim, source, context)
+    claim_words = [w for w in tokens(claim, known) if w.content]
+    source_words = [w for w in tokens(source, known) if w.content]
+    claim_names = {w.stem for w in claim_words if w.name}
+    source_stems = {w.stem for w in source_words}
+    matcher = SequenceMatcher(None, [w.stem for w in claim_words], [w.stem for w in source_words], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        ours = [w for w in claim_words[i1:i2] if (w.name or _capitalised(claim, w)) and w.stem not in source_stems]
+        # A capitalised first word is a name only when it is one elsewhere too ("Several states" is no name).
+        others = [
+            w
+            for w in source_words[j1:j2]
+            if w.name and (not w.initial or w.acronym or w.word in known) and w.stem not in claim_names
+        ]
+        clash = [(a, b) for a in ours for b in others if not same_entity(a.word, b.word, context)]
+        if ours and others and len(clash) == len(ours) * len(others):
+            return f"'{clash[0][0].word}' where the source says '{clash[0][1].word}'"
+    return None
+
+
+def substituted(claim: str, source: str, context: str = "") -> str | None:
+    """Why the claim substitutes a word of its source, or None. `context` (the whole cited passage and its title)
+    tells which names are one entity ("Edward Heath" makes "Heath" for "Sir Edward" no substitution)."""
+    claim_stems = {w.stem for w in tokens(claim) if w.content or w.word in _FUNCTION_MEMBERS}
+    source_stems = {w.stem for w in tokens(source) if w.content or w.word in _FUNCTION_MEMBERS}
+    return (
+        _exclusive_clash(claim_stems, source_stems)
+        or _negated_form(claim, source)
+        or _name_swap(claim, source, f"{context}\n{source}")
+    )

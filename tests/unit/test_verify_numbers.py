@@ -1,0 +1,73 @@
+"""Numbers a model restates or gets wrong: parsed with scale and unit, compared by value (no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.numbers import number_problem, quantities, unstated
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("Profits rose 76 per cent.", "Profits jumped 76%."),
+        ("It made $1.13 billion.", "It made $1.13bn."),
+        ("Two thousand lorries queued.", "2,000 lorries queued."),
+        ("Half of all street crime involves a mobile.", "50% of total street crime involves a mobile."),
+        ("There will be 2bn handsets.", "There will be two billion handsets."),
+        ("A third of voters agreed.", "One-third of voters agreed."),
+        ("The trumpet could fetch half a million dollars.", "The trumpet could fetch $500,000."),
+        ("It cost 12 million dollars.", "It cost $12 million."),
+        ("Rates rose by one and a quarter percentage points.", "Rates rose 1.25 percentage points."),
+        ("Nine out of 10 separations involve no court.", "90% of separations involve no court."),
+        ("She won four grand slams in a row.", "She won her fourth consecutive grand slam."),
+        ("He served more than four decades.", "He served over 40 years."),
+        ("Venus Williams is the eighth seed.", "Eighth-seeded Venus Williams."),
+        ("Nadal won the first singles match.", "Nadal won the opening singles."),
+        ("Sophie Scholl was twenty-one.", "Scholl, 21, was arrested."),
+    ],
+)
+def test_equal_values_written_differently_are_supported(claim: str, source: str) -> None:
+    assert unstated(claim, source) == [], quantities(claim)
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("About 58 million people own one.", "About 58% of people own one."),  # unit: a share is not a count
+        ("Five million people watched.", "Eight million people watched."),
+        ("Sales rose tenfold.", "Sales rose fourfold."),
+        ("Sales doubled.", "Sales tripled."),
+        ("A quarter of voters agreed.", "A third of voters agreed."),
+        ("He is the eleventh man arrested.", "He is the twelfth man arrested."),
+        ("It cost £5bn.", "It cost £5m."),
+        ("It cost 12 million euros.", "It cost 12 million dollars."),
+        ("The ban lasted 3 weeks.", "The ban lasted 3 days."),
+        ("It is a 10-minute drive.", "It is a 10-mile drive."),
+        ("The six-date tour was cancelled.", "The five-date tour was cancelled."),
+        ("Profits reached £2.1bn.", "Profits reached £1.2bn."),
+    ],
+)
+def test_a_changed_value_or_unit_is_not_supported(claim: str, source: str) -> None:
+    assert unstated(claim, source), (quantities(claim), quantities(source))
+
+
+def test_words_that_look_like_numbers_are_not_numbers() -> None:
+    assert quantities("One of the biggest investors said no one knew.") == []
+    assert quantities("It took a year and a half.") == []  # a duration, not a share called "half"
+    assert [q.kind for q in quantities("They won the second half.")] == ["ordinal"]
+
+
+def test_with_two_sentences_each_number_must_come_from_the_sentence_about_it() -> None:
+    first = "It is estimated that 53% of over 65s own a mobile."
+    second = "About 80% of teenagers send a text message every day."
+    assert number_problem("Intervoice says 80% of people over 65 own a mobile.", [first, second])
+    assert number_problem("About 80% of teenagers text every day, and 53% of over 65s own a mobile.", [first, second])
+    assert number_problem("Over 65s own a mobile.", [first, second]) is None
+
+
+def test_the_unit_says_which_sentence_a_number_comes_from() -> None:
+    first = "After recovering from a trapped nerve, the 31-year-old is relishing his role."
+    second = '"I had six weeks out but I have resumed my form," he said.'
+    assert number_problem("The 31-year-old missed six weeks with a trapped nerve.", [first, second]) is None
+    assert number_problem("The 31-year-old missed nine weeks with a trapped nerve.", [first, second])
