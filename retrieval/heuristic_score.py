@@ -39,12 +39,13 @@ _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b|\b[A-Z]
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _DIGITS = re.compile(r"\d[\d,.:/-]*\d|\d")
 _WORD = re.compile(r"[\w’']+")
-_STOP_STEMS = frozenset(
+STOP_STEMS = frozenset(
     porter_stem(w)
     for w in """a an the of in on at to for and or but is are was were be been has have had it its this that with as
     by from he she they we i you his her their our said says mr mrs ms""".split()
 )
-_GENERIC_STEMS = frozenset(
+# Verbs that frame a question rather than carry its topic ("mentioned", "describe", "call").
+FRAMING_STEMS = frozenset(
     porter_stem(w)
     for w in """mention mentioned happen happened describe described say said call called tell told think do does did
     make made get got go went explain explained note noted write wrote name named know known mean meant seem seemed
@@ -68,7 +69,7 @@ def heuristic_scores(
     q_stems = info.stems
     speaker = porter_stem(info.speaker.lower()) if info.speaker else None
     if speaker:
-        q_stems = [s for s in q_stems if s != speaker and s not in _GENERIC_STEMS] or q_stems
+        q_stems = [s for s in q_stems if s != speaker and s not in FRAMING_STEMS] or q_stems
     if q_stems:
         weights: dict[str, float] = {}
         for stem in q_stems:
@@ -76,10 +77,10 @@ def heuristic_scores(
             idf = math.log((n + 1) / (df + 0.5)) if df else math.log(n + 1) + 1
             weights[stem] = max(idf, 0.1) * (2.0 if stem in info.name_stems else 1.0)
         total = sum(weights.values())
-        question_stems = set(info.stems) | _STOP_STEMS
+        question_stems = set(info.stems) | STOP_STEMS
         for i, st in enumerate(stems):
             lexical[i] = sum(w for stem, w in weights.items() if stem in st) / total
-            content = [s for s in st if s not in _STOP_STEMS]
+            content = [s for s in st if s not in STOP_STEMS]
             novel = [s for s in content if s not in question_stems]
             if content and len(novel) / len(content) < 0.25:
                 bonus[i] -= 0.12

@@ -87,10 +87,3 @@ def test_questions_file_writes_one_result_per_line(isolated_env: Path, tmp_path:
     assert [r["id"] for r in rows] == ["a", "b"]
     assert "40 billion" in rows[0]["answer"] and rows[0]["citations"]
     assert rows[1]["abstained"] is True and rows[1]["citations"] == []
-
-
-def test_chat_follow_up(isolated_env: Path) -> None:
-    run("ingest", str(SAMPLE))
-    code, out, _ = run("chat", input="What did Stoltenberg say about self-defense?\nWhat else did he say?\n\n")
-    assert code == 0
-    assert out.count("Sources") == 2 and "legitimate military targets" in out
