@@ -24,6 +24,7 @@ from evaluation.compare import (
     regressions,
     threshold_failures,
 )
+from evaluation.context import settings_from
 from evaluation.dataset import (
     DatasetError,
     Question,
@@ -55,17 +56,6 @@ def _consoles() -> tuple[Console, Console]:
     return Console(highlight=False, soft_wrap=True), Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _settings(ctx: typer.Context) -> Any:
-    from newsdesk.settings import Settings
-
-    obj = ctx.find_root().obj
-    if isinstance(obj, Settings):
-        return obj
-    if isinstance(getattr(obj, "settings", None), Settings):
-        return obj.settings
-    return Settings()
-
-
 def _services(ctx: typer.Context) -> tuple[Services, bool]:
     """The `Services` to use and whether this command owns (and so must close) them.
 
@@ -76,7 +66,7 @@ def _services(ctx: typer.Context) -> tuple[Services, bool]:
     obj = ctx.find_root().obj
     if isinstance(obj, Services):
         return obj, False
-    return Services(_settings(ctx)), True
+    return Services(settings_from(ctx)), True
 
 
 SHORT_LABELS = {

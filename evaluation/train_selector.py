@@ -146,10 +146,11 @@ def evaluate(model: TreeModel, rows: Sequence[Rows], threshold: float | None = N
     unanswerable = [r for r in rows if not r.question.answerable]
     top_ok = declined_ans = declined_un = 0
     for r in rows:
-        best = float(model.predict(r.x).max()) if len(r.y) else 0.0
+        probs = model.predict(r.x) if len(r.y) else np.zeros(0)
+        best = float(probs.max()) if len(probs) else 0.0
         declined = threshold is not None and best < threshold
         if r.question.answerable:
-            if len(r.y) and not declined and r.y[int(np.argmax(model.predict(r.x)))] > 0:
+            if len(probs) and not declined and r.y[int(np.argmax(probs))] > 0:
                 top_ok += 1
             declined_ans += declined
         else:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from evaluation.context import settings_from
 from evaluation.splits import SPLITS
 from evaluation.verification_set import (
     DATASET,
@@ -26,17 +27,6 @@ from evaluation.verification_set import (
     passes,
     score,
 )
-
-
-def _settings(ctx: typer.Context) -> Any:
-    from newsdesk.settings import Settings
-
-    obj = ctx.find_root().obj
-    if isinstance(obj, Settings):
-        return obj
-    if isinstance(getattr(obj, "settings", None), Settings):
-        return obj.settings
-    return Settings()
 
 
 def verification(
@@ -68,7 +58,7 @@ def verification(
     if missing:
         typer.echo(f"error: {len(missing)} articles of the set are not in {corpus} (e.g. {missing[0]})", err=True)
         raise typer.Exit(2)
-    summaries, outcomes = score(make_verifier(_settings(ctx)), pairs, articles)
+    summaries, outcomes = score(make_verifier(settings_from(ctx)), pairs, articles)
     if show_errors:
         for line in describe_errors(outcomes):
             typer.echo(line)

@@ -66,3 +66,11 @@ def sample_copy(tmp_path: Path) -> Path:
     target.parent.mkdir(parents=True)
     shutil.copy(SAMPLE, target)
     return target
+
+
+@pytest.fixture
+def uses_session_model(monkeypatch: pytest.MonkeyPatch, embedder: object) -> None:
+    """CLI commands build their services from the environment as usual, but reuse the session's loaded model."""
+    from newsdesk import cli
+
+    monkeypatch.setattr(cli, "_services", lambda: Services(Settings(), embedder=embedder))  # type: ignore[arg-type]

@@ -9,25 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from newsdesk import cli
-from newsdesk.services import Services
-from newsdesk.settings import Settings
+from tests.cli_runner import run
 from tests.paths import SAMPLE
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def shared_model(monkeypatch: pytest.MonkeyPatch, embedder: object) -> None:
-    """Commands build their services from the environment as usual, but reuse the session's loaded model."""
-    monkeypatch.setattr(cli, "_services", lambda: Services(Settings(), embedder=embedder))  # type: ignore[arg-type]
-
-
-def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(cli.app, list(args), input=input)
-    return result.exit_code, result.stdout, result.stderr
+pytestmark = pytest.mark.usefixtures("uses_session_model")
 
 
 def test_chat_follow_up(isolated_env: Path) -> None:
