@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import render
-from retrieval.answer import Answer, Turn
+from retrieval.answer import Answer, QAResult, Turn
 from retrieval.errors import BadQuestion, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -58,28 +58,28 @@ class Reply:
     def ok(self) -> bool:
         return self.answer is not None
 
+    @property
+    def has_sources(self) -> bool:
+        """Whether the answer cites anything (its Sources button would show something)."""
+        return self.answer is not None and bool(self.answer.citations)
+
 
 def record_blocking(
     bot: Bot,
-    answer: Answer,
+    result: QAResult,
     collection: str,
     guild_id: int | None,
     channel_id: int | None,
     user_id: int,
 ) -> tuple[dict[str, str | None], str]:
-    """Runs in a worker thread: look up the cited articles' URLs and record the answer for its buttons."""
-    services = bot.services
-    urls: dict[str, str | None] = {}
-    for citation in answer.citations:
-        if citation.article_id not in urls:
-            article = services.store.get_article(collection, citation.article_id)
-            urls[citation.article_id] = article.url if article is not None else None
+    """Runs in a worker thread: record the answer for its buttons, with the cited articles' URLs from the chain."""
+    urls = result.urls
     answer_id = bot.feedback.record_answer(
         guild_id=guild_id,
         channel_id=channel_id,
         user_id=user_id,
         collection=collection,
-        answer=answer,
+        answer=result.answer,
         urls=urls,
     )
     return urls, answer_id
@@ -94,10 +94,10 @@ def _ask_blocking(
     channel_id: int | None,
     user_id: int,
 ) -> tuple[Answer, dict[str, str | None], str]:
-    """Runs in a worker thread: answer, look up source URLs, record the answer for its buttons."""
-    answer = bot.services.chain.ask(question, collection=collection, history=history)
-    urls, answer_id = record_blocking(bot, answer, collection, guild_id, channel_id, user_id)
-    return answer, urls, answer_id
+    """Runs in a worker thread: answer (the chain also gives the sources' URLs), record it for its buttons."""
+    result = bot.services.chain.invoke({"question": question, "collection": collection, "history": history})
+    urls, answer_id = record_blocking(bot, result, collection, guild_id, channel_id, user_id)
+    return result.answer, urls, answer_id
 
 
 def error_reply(exc: Exception, collection: str) -> Reply:

@@ -22,8 +22,11 @@ log = logging.getLogger("bot")
 EXIT_CONFIG_ERROR = 2
 
 
-def run_bot(settings: Settings) -> int:
-    """`newsdesk bot`: run until interrupted; returns the process exit code (2 for a configuration error)."""
+def run_bot(settings: Settings, *, sync: bool = False) -> int:
+    """`newsdesk bot`: run until interrupted; returns the process exit code (2 for a configuration error).
+
+    `sync` (`newsdesk bot --sync`) registers the slash commands even when they did not change since the last run.
+    """
     from newsdesk.services import Services
 
     setup_logging(settings)
@@ -42,7 +45,7 @@ def run_bot(settings: Settings) -> int:
     services = Services(settings)
 
     async def main() -> None:
-        async with make_bot(settings, services) as bot:
+        async with make_bot(settings, services, force_sync=sync) as bot:
             # systemd stops services with SIGTERM: close the gateway and the stores cleanly, as Ctrl-C does.
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
@@ -56,7 +59,8 @@ def run_bot(settings: Settings) -> int:
     except discord.PrivilegedIntentsRequired:
         log.error(
             "The Message Content intent is not enabled for this bot: Developer Portal > Bot > Privileged Gateway "
-            "Intents > Message Content Intent."
+            "Intents > Message Content Intent; or set NEWSDESK_MESSAGE_CONTENT=false (mentions, DMs and slash "
+            "commands still work; follow-ups in threads then need a mention)."
         )
         return EXIT_CONFIG_ERROR
     except KeyboardInterrupt:

@@ -1,9 +1,10 @@
 """Streamed LLM answers in Discord: a draft message edited as the model writes, then replaced by the verified answer.
 
-Only with `NEWSDESK_STREAM=1` and an LLM answerer that has `astream_answer` (otherwise the bot answers in one go, as
-before). The model's draft is unverified, so it is shown plainly labelled as a draft and never outlives the answer:
-the same message is edited into the verified answer (embed, sources, buttons) or, if answering failed, into the
-extractive answer with its note, or the error reply. Discord allows a few edits per message per few seconds, so the
+Only with `NEWSDESK_STREAM=1` and an LLM configured (otherwise the bot answers in one go); the drafts and the verified
+answer come from `QAChain.astream`, the same chain every other answer comes from. The model's draft is unverified,
+so it is shown plainly labelled as a draft and never outlives the answer: the same message is edited into the
+verified answer (embed, sources, buttons) or, if answering failed, into the extractive answer with its note, or the
+error reply. Discord allows a few edits per message per few seconds, so the
 draft is edited at most once every `EDIT_INTERVAL_S` (measured between requests actually made, final edit included).
 A draft that cannot be edited (Discord error) stops being updated; one that cannot be replaced is deleted and the
 answer is sent as a new message, so a user never sees an unverified draft as the last word.
@@ -24,16 +25,13 @@ import discord
 from bot import render
 from bot.answering import Reply, answer_reply, error_reply, record_blocking
 from bot.views import answer_view
-from retrieval.answer import Answer, Turn
+from retrieval.answer import Draft as AnswerDraft
+from retrieval.answer import QAResult, Turn
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from bot.app import Bot
     from bot.workers import Ticket
     from newsdesk.settings import Settings
-    from retrieval.chain import QAChain
-    from retrieval.types import RetrievedChunk
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +147,7 @@ def _pages(reply: Reply) -> list[dict[str, Any]]:
         return [{"content": reply.text or "", "allowed_mentions": NONE}]
     pages: list[dict[str, Any]] = [{"embeds": embeds, "allowed_mentions": NONE} for embeds in reply.embeds]
     if reply.answer_id and pages:
-        pages[-1]["view"] = answer_view(reply.answer_id)
+        pages[-1]["view"] = answer_view(reply.answer_id, sources=reply.has_sources)
     return pages
 
 
@@ -161,47 +159,26 @@ def _replacing(page: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------ answering
-def _retrieve_blocking(
-    chain: QAChain, question: str, collection: str, history: list[Turn] | None
-) -> tuple[str, str, list[RetrievedChunk], np.ndarray]:
-    """Runs in a worker thread: the chain's own steps up to the answer (clean, make standalone, retrieve)."""
-    cleaned = chain.clean_question(question)
-    search = chain.standalone(cleaned, history)
-    chunks = chain.retrieve(search, collection=collection)
-    return cleaned, search, chunks, chain.vectors.get(search)
+async def _stream(bot: Bot, draft: Draft, question: str, collection: str, history: list[Turn] | None) -> QAResult:
+    """The chain's own stream: its drafts go to `draft` (throttled), its verified result is returned."""
+    from retrieval.llm.streaming import throttled  # the LLM package is only imported when an LLM is configured
 
-
-async def _stream(bot: Bot, draft: Draft, question: str, collection: str, history: list[Turn] | None) -> Answer:
-    started = time.perf_counter()
     chain = await asyncio.to_thread(lambda: bot.services.chain)
-    cleaned, search, chunks, vector = await asyncio.to_thread(_retrieve_blocking, chain, question, collection, history)
-    answering = time.perf_counter()
-    timings = {"retrieve": (answering - started) * 1000}
-    astream = getattr(chain.answerer, "astream_answer", None)
-    answer: Answer | None = None
-    if not callable(astream):  # an answerer that cannot stream answers in one go
-        answer = await asyncio.to_thread(chain.answerer.answer, search, chunks, history, vector)
-    else:
-        from retrieval.llm.streaming import throttled  # the LLM package is only imported when an LLM is configured
-
-        source = astream(search, chunks, history, vector)
-        drafts = cast(  # an async generator, so it can be closed early
-            AsyncGenerator[Any, None],
-            throttled(source, EDIT_INTERVAL_S, is_final=lambda item: isinstance(item, Answer)),
-        )
-        async with contextlib.aclosing(source), contextlib.aclosing(drafts):
-            async for item in drafts:
-                if isinstance(item, Answer):
-                    answer = item
-                elif isinstance(item, str):
-                    timings.setdefault("first_draft", (time.perf_counter() - answering) * 1000)
-                    await draft.show(item)
-        if answer is None:
-            raise RuntimeError("the answer stream ended without a verified answer")
-    done = time.perf_counter()
-    answer.question = cleaned
-    answer.timings_ms = {**timings, "answer": (done - answering) * 1000, "total": (done - started) * 1000}
-    return answer
+    source = chain.astream({"question": question, "collection": collection, "history": history})
+    drafts = cast(  # an async generator, so it can be closed early
+        AsyncGenerator[Any, None],
+        throttled(source, EDIT_INTERVAL_S, is_final=lambda item: isinstance(item, QAResult)),
+    )
+    result: QAResult | None = None
+    async with contextlib.aclosing(source), contextlib.aclosing(drafts):
+        async for item in drafts:
+            if isinstance(item, QAResult):
+                result = item
+            elif isinstance(item, AnswerDraft):
+                await draft.show(item.text)
+    if result is None:
+        raise RuntimeError("the answer stream ended without a verified answer")
+    return result
 
 
 async def answer_streaming(
@@ -222,10 +199,10 @@ async def answer_streaming(
     """
     try:
         async with ticket.hold():
-            answer = await _stream(bot, draft, question, collection, history)
+            result = await _stream(bot, draft, question, collection, history)
             urls, answer_id = await asyncio.to_thread(
-                record_blocking, bot, answer, collection, guild_id, channel_id, user_id
+                record_blocking, bot, result, collection, guild_id, channel_id, user_id
             )
     except Exception as exc:
         return error_reply(exc, collection)
-    return answer_reply(answer, urls, answer_id)
+    return answer_reply(result.answer, urls, answer_id)

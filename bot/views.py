@@ -75,10 +75,14 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
 
 
-def answer_view(answer_id: str) -> discord.ui.View:
-    """The buttons under an answer (persistent: no timeout; the dynamic items are registered on the bot)."""
+def answer_view(answer_id: str, *, sources: bool = True) -> discord.ui.View:
+    """The buttons under an answer (persistent: no timeout; the dynamic items are registered on the bot).
+
+    `sources=False` (an answer that cites nothing, such as "the articles do not answer this") leaves out the
+    Sources button, which would have nothing to show; 👍 / 👎 stay, because a vote on such an answer is exactly
+    what the feedback export turns into an `unanswerable` evaluation question (or a case to review)."""
     view = discord.ui.View(timeout=None)
-    for action in ("src", "up", "down"):
+    for action in ("src", "up", "down") if sources else ("up", "down"):
         view.add_item(AnswerButton(action, answer_id))
     return view
 

@@ -80,11 +80,10 @@ def _check_collection(svc: Services, questions: Sequence[Question], collection: 
 def _ask(svc: Services, question: Question, collection: str, k: int) -> tuple[dict[str, Any], list[ChunkLike]]:
     """Answer one question exactly as `newsdesk ask --json` would, and return the chunks retrieval found."""
     try:
-        answer = svc.chain.ask(question.question, collection=collection, k=k).to_dict()
-        # The chain does not hand back its chunks; retrieval is deterministic, so asking it again (with the question
-        # cleaned the same way) yields the chunks the answerer saw. This second call is outside `timings_ms`.
-        search = svc.chain.clean_question(question.question)
-        chunks: list[ChunkLike] = list(svc.chain.retrieve(search, collection=collection, k=k))
+        result = svc.chain.invoke({"question": question.question, "collection": collection, "k": k})
+        # The chunks the answerer saw, from the same call: retrieval is not run a second time.
+        answer = result.to_dict()
+        chunks: list[ChunkLike] = list(result.chunks)
     except Exception as exc:  # noqa: BLE001 - any failure of one question is recorded, not fatal
         log.exception("question %s failed", question.id)
         empty: dict[str, Any] = {

@@ -30,8 +30,9 @@ import numpy as np
 from evaluation.dataset import Question, load_corpus_texts, load_dataset, resolve_locators
 from evaluation.metrics import contains_phrase, fold_text
 from retrieval.answer_shape import MAX_WORDS, ShapePolicy, shape
+from retrieval.answerability import QUESTION_FEATURES, QUESTION_MONOTONE, LinearModel, declines, question_row
 from retrieval.question import analyse
-from retrieval.selector import SCHEMA_VERSION, TreeModel, abstain_threshold
+from retrieval.selector import SCHEMA_VERSION, Gate, TreeModel, abstain_threshold
 from retrieval.sentence_features import FEATURE_NAMES, MONOTONE, Candidate, build_candidates, featurize, one_line
 from retrieval.types import RetrievedChunk
 
@@ -54,6 +55,7 @@ class Rows:
     x: np.ndarray
     y: np.ndarray
     cands: list[Candidate]
+    chunks: list[RetrievedChunk]
 
 
 def retrieve_all(
@@ -98,7 +100,7 @@ def rows_for(item: Retrieved) -> Rows:
     authors = {c.article_id: c.author for c in item.chunks if c.author}
     x = featurize(info, cands, item.chunks, authors)
     y = np.array([is_positive(item.question, c.text, c.chunk.article_id) for c in cands], dtype=np.float32)
-    return Rows(item.question, x, y, cands)
+    return Rows(item.question, x, y, cands, item.chunks)
 
 
 def _stack(rows: Sequence[Rows]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -167,18 +169,28 @@ def evaluate(model: TreeModel, rows: Sequence[Rows], threshold: float | None = N
     return out
 
 
-def answer_figures(model: TreeModel, rows: Sequence[Rows], threshold: float, policy: ShapePolicy) -> dict[str, float]:
-    """What `newsdesk eval` would report for the answers these rows give: fact contained, declines, words."""
+def ratings(model: TreeModel, r: Rows) -> np.ndarray:
+    return model.predict(r.x) if len(r.y) else np.zeros(0)
+
+
+def declined(model: TreeModel, r: Rows, probs: np.ndarray) -> bool:
+    """The answerer's own decision (`retrieval.answerability.declines`) for one question's rows."""
+    return declines(model, analyse(r.question.question), r.cands, r.x, probs, r.chunks)
+
+
+def answer_figures(model: TreeModel, rows: Sequence[Rows], policy: ShapePolicy) -> dict[str, float]:
+    """What `newsdesk eval` would report for the answers these rows give (declining as the answerer does, with the
+    model's threshold or answerability model): fact contained, declines, words."""
     ok = false_declines = correct_declines = 0
     words: list[int] = []
     answerable = [r for r in rows if r.question.answerable]
     for r in rows:
-        probs = model.predict(r.x) if len(r.y) else np.zeros(0)
-        declined = not len(probs) or float(probs.max()) < threshold
+        probs = ratings(model, r)
+        no = declined(model, r, probs)
         if not r.question.answerable:
-            correct_declines += declined
+            correct_declines += no
             continue
-        if declined:
+        if no:
             false_declines += 1
             continue
         quotes = shape(r.question.question, r.cands, probs, policy)
@@ -196,7 +208,7 @@ def answer_figures(model: TreeModel, rows: Sequence[Rows], threshold: float, pol
 
 
 def calibrate(model: TreeModel, dev: Sequence[Rows]) -> float:
-    best = [float(model.predict(r.x).max()) if len(r.y) else 0.0 for r in dev]
+    best = [float(ratings(model, r).max()) if len(r.y) else 0.0 for r in dev]
     return abstain_threshold(
         [b for b, r in zip(best, dev, strict=True) if r.question.answerable],
         [b for b, r in zip(best, dev, strict=True) if not r.question.answerable],
@@ -207,15 +219,128 @@ def calibrate(model: TreeModel, dev: Sequence[Rows]) -> float:
 def dev_accuracy(model: TreeModel, dev: Sequence[Rows]) -> float:
     """Share of dev questions handled right (fact quoted, or declined when unanswerable) at the calibrated threshold:
     the criterion that picks the model's settings, so answering and declining are chosen together."""
-    figures = answer_figures(model, dev, calibrate(model, dev), ShapePolicy())
+    model.abstain_below = calibrate(model, dev)
+    figures = answer_figures(model, dev, ShapePolicy())
     n_answerable = sum(1 for r in dev if r.question.answerable)
     right = figures["fact"] * n_answerable + figures["correct_declines"] * (len(dev) - n_answerable)
     return right / max(len(dev), 1)
 
 
+# --- the question-level answerability model ----------------------------------------------------------------------
+FOLDS = 5
+
+
+def article_of(r: Rows) -> str:
+    return r.question.about or r.question.doc_id or r.question.id
+
+
+def out_of_fold(rows: Sequence[Rows], params: dict[str, Any]) -> list[np.ndarray]:
+    """The selector's ratings of each train question from a model fitted without that question's article (folds by
+    article), so the answerability model learns how the selector rates articles it has never seen."""
+    articles = sorted({article_of(r) for r in rows})
+    order = np.random.default_rng(SEED).permutation(len(articles))
+    fold = {a: int(order[i] % FOLDS) for i, a in enumerate(articles)}
+    out: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    for k in range(FOLDS):
+        model = fit_trees([r for r in rows if fold[article_of(r)] != k], params)
+        for i, r in enumerate(rows):
+            if fold[article_of(r)] == k:
+                out[i] = ratings(model, r)
+    return out
+
+
+def question_matrix(rows: Sequence[Rows], probs: Sequence[np.ndarray]) -> np.ndarray:
+    return np.array(
+        [
+            question_row(analyse(r.question.question), r.cands, r.x, p, r.chunks)
+            if len(r.y)
+            else np.zeros(len(QUESTION_FEATURES))
+            for r, p in zip(rows, probs, strict=True)
+        ]
+    ).reshape(len(rows), len(QUESTION_FEATURES))
+
+
+def fit_gate(x: np.ndarray, y: np.ndarray, spec: dict[str, Any]) -> Gate:
+    """Logistic regression (scikit-learn) or bagged monotone trees (LightGBM) for P(answerable)."""
+    if spec["kind"] == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale < 1e-9] = 1.0
+        fitted = LogisticRegression(C=spec["C"], max_iter=5000).fit((x - mean) / scale, y)
+        return LinearModel(list(QUESTION_FEATURES), mean, scale, fitted.coef_[0].copy(), float(fitted.intercept_[0]))
+    import lightgbm as lgb
+
+    merged: TreeModel | None = None
+    for bag in range(BAGS):
+        model = lgb.LGBMClassifier(
+            objective="binary",
+            monotone_constraints=[QUESTION_MONOTONE.get(name, 0) for name in QUESTION_FEATURES],
+            random_state=SEED + bag,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            deterministic=True,
+            force_row_wise=True,
+            n_jobs=1,
+            verbose=-1,
+            **{k: v for k, v in spec.items() if k != "kind"},
+        )
+        model.fit(x, y)
+        part = TreeModel.from_lightgbm(model.booster_.dump_model(), list(QUESTION_FEATURES))
+        for tree in part.trees:
+            tree.value = tree.value / BAGS
+        merged = part if merged is None else TreeModel(merged.features, merged.trees + part.trees)
+    assert merged is not None
+    return merged
+
+
+def calibrate_gate(gate: Gate, x: np.ndarray, answerable: np.ndarray) -> float:
+    scores = gate.predict(x) if len(x) else np.zeros(0)
+    return abstain_threshold(list(scores[answerable]), list(scores[~answerable]), MAX_FALSE_DECLINES)
+
+
+GATES: tuple[dict[str, Any], ...] = (
+    {"kind": "logistic", "C": 0.01},
+    {"kind": "logistic", "C": 0.03},
+    {"kind": "logistic", "C": 0.1},
+    {"kind": "gbdt", "n_estimators": 150, "learning_rate": 0.03, "num_leaves": 7, "min_child_samples": 40},
+    {"kind": "gbdt", "n_estimators": 300, "learning_rate": 0.02, "num_leaves": 4, "min_child_samples": 30},
+)
+
+
+def choose_gate(
+    model: TreeModel, train: Sequence[Rows], dev: Sequence[Rows], params: dict[str, Any]
+) -> tuple[Gate, dict[str, Any], dict[str, dict[str, float]]]:
+    """Fit every `GATES` entry on train (out-of-fold ratings), calibrate each on dev (<= 5% false declines), keep
+    the one that handles the most dev questions right (fact quoted, or declined when unanswerable): declining an
+    answerable question the selector would get wrong costs less than declining one it gets right. Ties: the
+    earlier, simpler entry."""
+    x_train = question_matrix(train, out_of_fold(train, params))
+    y_train = np.array([r.question.answerable for r in train])
+    x_dev = question_matrix(dev, [ratings(model, r) for r in dev])
+    y_dev = np.array([r.question.answerable for r in dev])
+    best: tuple[float, Gate, dict[str, Any]] | None = None
+    tried: dict[str, dict[str, float]] = {}
+    for spec in GATES:
+        gate = fit_gate(x_train, y_train.astype(np.float64), spec)
+        gate.abstain_below = calibrate_gate(gate, x_dev, y_dev)
+        model.answerability = gate
+        figures = answer_figures(model, dev, ShapePolicy())
+        right = figures["fact"] * y_dev.sum() + figures["correct_declines"] * (~y_dev).sum()
+        tried[str(spec)] = {**figures, "handled_right": float(right / max(len(dev), 1))}
+        sys.stderr.write(f"  gate {spec}: " + ", ".join(f"{k} {v:.3f}" for k, v in tried[str(spec)].items()) + "\n")
+        if best is None or right > best[0] + 1e-9:
+            best = (right, gate, spec)
+    model.answerability = None
+    assert best is not None
+    return best[1], best[2], tried
+
+
 SHAPES: tuple[ShapePolicy, ...] = tuple(
     ShapePolicy(second_ratio=ratio, anaphora=anaphora, why_reason=why)
-    for ratio in (2.0, 0.75, 0.45)
+    for ratio in (2.0, 0.75, 0.45, 0.3, 0.2)
     for anaphora in (True, False)
     for why in (True, False)
 )
@@ -294,19 +419,23 @@ def main(argv: list[str] | None = None) -> int:
     assert best is not None
     _, params, model = best
     threshold = calibrate(model, split["dev"])
+    model.abstain_below = threshold  # the fallback decision, and what `selection_figures` report
+    report = {name: evaluate(model, split[name], threshold) for name in ("train", "dev", "test")}
+    plain = {name: answer_figures(model, split[name], ShapePolicy()) for name in ("train", "dev", "test")}
+    gate, gate_spec, gates_tried = choose_gate(model, split["train"], split["dev"], params)
+    model.answerability = gate
     shapes = []
     for policy in SHAPES:
-        figures = answer_figures(model, split["dev"], threshold, policy)
-        shapes.append((figures["fact"] if figures["within_60_words"] >= 0.95 else -1.0, -policy.second_ratio, policy))
+        figures = answer_figures(model, split["dev"], policy)
+        shapes.append((figures["fact"] if figures["within_60_words"] >= 0.95 else -1.0, policy.second_ratio, policy))
         log(f"  dev shape {policy}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()) + "\n")
     policy = max(shapes, key=lambda t: (t[0], t[1]))[2]
-    report = {name: evaluate(model, split[name], threshold) for name in ("train", "dev", "test")}
-    answers = {name: answer_figures(model, split[name], threshold, policy) for name in ("train", "dev", "test")}
+    answers = {name: answer_figures(model, split[name], policy) for name in ("train", "dev", "test")}
     for name, figures in answers.items():
         log(f"{name} answers ({policy}): " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()) + "\n")
     for name, figures in report.items():
         log(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()) + "\n")
-    model.abstain_below = threshold
+    gate.meta = {"chosen_on": "dev", "spec": gate_spec, "dev_figures_by_spec": gates_tried, "folds": FOLDS}
     model.meta = {
         "schema": SCHEMA_VERSION,
         "chosen_on": "dev",
@@ -317,9 +446,10 @@ def main(argv: list[str] | None = None) -> int:
         "extra_dev": [list(pair) for pair in args.extra_dev],
         "selection_figures": report,
         "answer_figures": answers,
+        "answer_figures_without_answerability": plain,
         "shape": {"second_ratio": policy.second_ratio, "anaphora": policy.anaphora, "why_reason": policy.why_reason},
         "shape_figures_dev": {
-            str(p): answer_figures(model, split["dev"], threshold, p)
+            str(p): answer_figures(model, split["dev"], p)
             for p in (
                 policy,
                 ShapePolicy(2.0, policy.anaphora, policy.why_reason),
@@ -330,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(model.to_dict(), separators=(",", ":")) + "\n", encoding="utf-8")
-    log(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB), abstain below {threshold:.3f}\n")
+    log(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB), decline below {gate.abstain_below:.3f}\n")
     return 0
 
 

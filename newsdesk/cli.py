@@ -193,7 +193,7 @@ def ask(
             _ask_file(svc, questions, out_path, name, k)
             return
         assert question is not None
-        answer = svc.chain.ask(question, collection=name, k=k)
+        answer = svc.chain.invoke({"question": question, "collection": name, "k": k}).answer
     except BadQuestion as exc:
         raise _fail(str(exc), 2) from exc
     except (StoreUnavailable, ValueError) as exc:
@@ -219,7 +219,8 @@ def _ask_file(svc: Services, path: Path, out_path: Path | None, collection: str 
     try:
         for row in track(rows, description="asking", console=err, transient=True, disable=not err.is_terminal):
             try:
-                result = svc.chain.ask(str(row.get("question", "")), collection=collection, k=k).to_dict()
+                question = str(row.get("question", ""))
+                result = svc.chain.invoke({"question": question, "collection": collection, "k": k}).to_dict()
             except BadQuestion as exc:
                 result = {"question": row.get("question"), "error": str(exc)}
             sink.write(json.dumps({"id": row.get("id"), **result}, ensure_ascii=False) + "\n")
@@ -285,6 +286,25 @@ def forget(
 
 
 @app.command()
+def reindex(collection: CollectionOpt = None) -> None:
+    """Rebuild the local catalogue and lexical index of a collection from Chroma (no model, no re-embedding).
+
+    Not needed in normal use: every process catches its catalogue up with Chroma by itself."""
+    from retrieval.errors import StoreUnavailable
+
+    svc = _services()
+    name = collection or svc.settings.collection
+    try:
+        report = svc.store.reindex(name)
+    except (StoreUnavailable, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        svc.close()
+    retry = f"; {len(report.retry)} incomplete in Chroma, left out" if report.retry else ""
+    out.print(f"rebuilt {name!r} from Chroma: {len(report.added)} articles in {report.seconds:.1f} s{retry}")
+
+
+@app.command()
 def chat(collection: CollectionOpt = None, k: KOpt = None) -> None:
     """Talk with the knowledge base; follow-ups use the earlier turns. An empty line, `exit` or Ctrl-D ends it."""
     from retrieval.answer import Turn
@@ -302,7 +322,9 @@ def chat(collection: CollectionOpt = None, k: KOpt = None) -> None:
         if not question or question.lower() in {"exit", "quit"}:
             break
         try:
-            answer = svc.chain.ask(question, collection=collection, k=k, history=history[-4:])
+            answer = svc.chain.invoke(
+                {"question": question, "collection": collection, "k": k, "history": history[-4:]}
+            ).answer
         except (BadQuestion, StoreUnavailable) as exc:
             err.print(str(exc))
             continue
@@ -328,7 +350,7 @@ def demo() -> None:
     report.seconds = time.perf_counter() - _STARTED  # start-up and (first time) building the model included
     out.print(f"[dim]ingest: {report.summary()}[/dim]")
     out.print(f"[bold]Q:[/bold] {DEMO_QUESTION}")
-    answer = svc.chain.ask(DEMO_QUESTION)
+    answer = svc.chain.invoke(DEMO_QUESTION).answer
     _print_answer(answer)
     svc.close()
     out.print(
@@ -338,11 +360,16 @@ def demo() -> None:
 
 
 @app.command()
-def bot() -> None:
+def bot(
+    sync: Annotated[
+        bool,
+        typer.Option("--sync", help="Register the slash commands with Discord even if they did not change."),
+    ] = False,
+) -> None:
     """Run the Discord bot (needs DISCORD_TOKEN)."""
     from bot.runner import run_bot
 
-    raise typer.Exit(run_bot(_settings()))
+    raise typer.Exit(run_bot(_settings(), sync=sync))
 
 
 @feedback_app.command("export")

@@ -45,12 +45,16 @@ class Settings(BaseSettings):
     collection: str = Field(default="default", alias="NEWSDESK_COLLECTION")
     chroma_host: str | None = Field(default=None, alias="CHROMA_HOST")
     chroma_port: int = Field(default=8000, alias="CHROMA_PORT")
+    # With a Chroma server, how often (at most) a process checks whether others ingested or forgot articles.
+    sync_interval_s: float = Field(default=5.0, alias="NEWSDESK_SYNC_INTERVAL_S", ge=0)
 
     # --- embeddings and chunking ---------------------------------------------------------------------------------
     embedding_model_path: Path | None = Field(default=None, alias="NEWSDESK_EMBEDDING_MODEL")
     embedding_backend: Literal["auto", "onnx", "torch"] = Field(default="onnx", alias="NEWSDESK_EMBEDDING_BACKEND")
     model_cache_dir: Path = Field(default_factory=default_model_cache, alias="NEWSDESK_MODEL_CACHE")
     embedding_batch_size: int = Field(default=64, alias="NEWSDESK_EMBEDDING_BATCH_SIZE", ge=1, le=1024)
+    # int8 ONNX: batches embedded at once, one core each (unset: every CPU this process may use).
+    embedding_threads: int | None = Field(default=None, alias="NEWSDESK_EMBEDDING_THREADS", ge=1, le=256)
     chunk_tokens: int = Field(default=200, alias="NEWSDESK_CHUNK_TOKENS", ge=32, le=256)
 
     # --- ingestion limits ----------------------------------------------------------------------------------------
@@ -91,6 +95,12 @@ class Settings(BaseSettings):
     max_concurrent_answers: int = Field(default=2, alias="NEWSDESK_MAX_CONCURRENT_ANSWERS", ge=1)
     max_queued_answers: int = Field(default=20, alias="NEWSDESK_MAX_QUEUED_ANSWERS", ge=0)
     stream: bool = Field(default=False, alias="NEWSDESK_STREAM")
+    # Off: no privileged intent; mentions, DMs and slash commands still work, thread follow-ups need a mention.
+    message_content: bool = Field(default=True, alias="NEWSDESK_MESSAGE_CONTENT")
+    # A short public "N articles added" in the channel after an /ingest (its details stay visible to the admin only).
+    ingest_notice: bool = Field(default=False, alias="NEWSDESK_INGEST_NOTICE")
+    # How long /ingest and /forget wait for another write to the store before saying "busy, try again".
+    write_wait_s: float = Field(default=20.0, alias="NEWSDESK_WRITE_WAIT_S", ge=0)
 
     @field_validator("discord_guild_ids", mode="before")
     @classmethod

@@ -1,8 +1,10 @@
 """The per-collection SQLite catalogue: articles, chunk texts and offsets, and the FTS5 lexical index.
 
-The catalogue is the source of truth for what is ingested. Chroma holds the vectors, but a chunk counts only when
-its id is in the catalogue, and the catalogue switches an article from old chunks to new ones in one transaction, so
-readers never see a mix. The `pending` table records Chroma writes in flight so a killed process can be cleaned up.
+The catalogue is a local cache derived from Chroma (see `retrieval.records` and `retrieval.sync`): a process builds
+it from Chroma's manifest and chunk records, and rebuilds it from them at will (`newsdesk reindex`). Within a
+process it decides which chunks are served: a chunk counts only when its id is in the catalogue, and the catalogue
+switches an article from old chunks to new ones in one transaction, so readers never see a mix. The `pending` table
+records Chroma writes in flight so a killed process can be cleaned up.
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ CREATE TABLE IF NOT EXISTS pending (
     owner TEXT NOT NULL,
     started REAL NOT NULL
 );
+-- Small facts about the cache itself, e.g. the Chroma manifest generation it last caught up with.
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 STOPWORDS = QUERY_STOPWORDS  # kept under this name for importers
@@ -117,6 +124,7 @@ class ChunkRow:
     end: int
     text: str
     author: str | None = None
+    url: str | None = None
     sentences: list[tuple[int, int]] = field(default_factory=list)
     sentence_vectors: np.ndarray | None = None
 
@@ -217,7 +225,7 @@ class Catalogue:
         with self._lock:
             rows = self._conn.execute(
                 'SELECT c.chunk_id, c.article_id, a.title, COALESCE(a.url, a.source), c.position, c.start, c."end",'
-                " c.text, a.author FROM chunks c JOIN articles a ON a.article_id = c.article_id"
+                " c.text, a.author, a.url FROM chunks c JOIN articles a ON a.article_id = c.article_id"
                 f" WHERE c.chunk_id IN ({marks})",
                 chunk_ids,
             ).fetchall()
@@ -243,19 +251,53 @@ class Catalogue:
             rows = self._conn.execute("SELECT chunk_id FROM chunks WHERE article_id = ?", (article_id,)).fetchall()
         return [r[0] for r in rows]
 
+    # Lexical search cost is the postings it reads: the OR-query scores every chunk holding any kept term. Terms are
+    # taken rarest first up to this many postings (and always the rarest one), so a query reads about as much at
+    # 100,000 chunks as at 10,000; frequent terms rank little in BM25 and dense search covers their meaning.
+    POSTINGS_BUDGET = 8000
+    _df_cache: dict[str, int] | None = None  # per instance, see _doc_freqs
+    _df_key: tuple[int, int] = (-1, -1)
+
+    def _doc_freqs(self, stems: list[str]) -> tuple[int, dict[str, int]]:
+        """(chunks, chunks per stemmed term), cached until this or another connection writes: counting a term's
+        chunks reads its whole posting list, as costly as the query itself for a common word."""
+        key = (self._conn.total_changes, int(self._conn.execute("PRAGMA data_version").fetchone()[0]))
+        if self._df_cache is None or key != self._df_key:
+            self._df_cache = {"": int(self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0])}
+            self._df_key = key
+        cache = self._df_cache
+        for stem in stems:
+            if stem not in cache:
+                row = self._conn.execute("SELECT doc FROM chunks_vocab WHERE term = ?", (stem,)).fetchone()
+                cache[stem] = int(row[0]) if row else 0
+                if len(cache) > 50_000:
+                    self._df_cache = cache = {"": cache[""], stem: cache[stem]}
+        return cache[""], {s: cache[s] for s in stems}
+
     def lexical_search(self, terms: list[str], limit: int, max_df_ratio: float = 0.25) -> list[tuple[str, float]]:
         """BM25 over title and body with FTS5. Terms in more than `max_df_ratio` of chunks are left out (they rank
-        nothing and would make the query touch most of the index), so cost does not grow with the collection."""
+        nothing and would make the query touch most of the index), and the rest are taken rarest first within
+        `POSTINGS_BUDGET`, so cost does not grow with the collection."""
         if not terms:
             return []
         with self._lock:
-            total = self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0] or 1
-            kept = []
-            for term in terms:
-                row = self._conn.execute("SELECT doc FROM chunks_vocab WHERE term = ?", (porter_stem(term),)).fetchone()
-                if row and total > 200 and row[0] / total > max_df_ratio:
-                    continue
+            stems = [porter_stem(t) for t in terms]
+            total, df = self._doc_freqs(stems)
+            total = total or 1
+            candidates = []
+            for term, stem in zip(terms, stems, strict=True):
+                n = df[stem]
+                if total > 200 and n / total > max_df_ratio:
+                    continue  # (0: not in the index under this stem; FTS5 stems it itself, so keep it, at no cost)
+                candidates.append((n, term))
+            candidates.sort()
+            kept: list[str] = []
+            used = 0
+            for n, term in candidates:
+                if kept and used + n > self.POSTINGS_BUDGET:
+                    break
                 kept.append(term)
+                used += n
             if not kept:
                 return []
             match = " OR ".join('"' + t.replace('"', "") + '"' for t in kept)
@@ -280,9 +322,50 @@ class Catalogue:
             conn.executemany("DELETE FROM pending WHERE article_id = ?", [(a,) for a in article_ids])
 
     def stale_pending(self) -> list[str]:
+        return [aid for aid, _ in self.stale_pending_items()]
+
+    def stale_pending_items(self) -> list[tuple[str, str | None]]:
+        """(article id, version being written; None for a forget) of writes whose process is gone."""
+        with self._lock:
+            rows = self._conn.execute("SELECT article_id, content_hash, owner FROM pending").fetchall()
+        return [(aid, digest) for aid, digest, owner in rows if not owner_is_alive(owner)]
+
+    def live_pending(self) -> set[str]:
+        """Articles a running process is writing right now: catching up leaves them to that writer."""
         with self._lock:
             rows = self._conn.execute("SELECT article_id, owner FROM pending").fetchall()
-        return [aid for aid, owner in rows if not owner_is_alive(owner)]
+        return {aid for aid, owner in rows if owner_is_alive(owner)}
+
+    # --- cache bookkeeping -------------------------------------------------------------------------------------
+    def all_hashes(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT article_id, content_hash FROM articles").fetchall())
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def times(self, article_id: str) -> tuple[str, str] | None:
+        """(ingested_at, updated_at) of an article, to carry over when it is republished."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT ingested_at, updated_at FROM articles WHERE article_id = ?", (article_id,)
+            ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    @staticmethod
+    def clear(conn: sqlite3.Connection) -> None:
+        """Inside a transaction: drop every article, chunk and index row (before a rebuild from Chroma)."""
+        for table in ("chunks_fts", "sentences", "chunks", "articles", "meta"):
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     def replace_article(
         self,
@@ -291,8 +374,13 @@ class Catalogue:
         content_hash: str,
         chunks: list[Chunk],
         sentence_vectors: list[np.ndarray] | None = None,
+        ingested_at: str | None = None,
+        updated_at: str | None = None,
     ) -> tuple[str, list[str]]:
-        """Inside a transaction: swap an article's rows to the new version. Returns (outcome, old chunk ids)."""
+        """Inside a transaction: swap an article's rows to the new version. Returns (outcome, old chunk ids).
+
+        `ingested_at`/`updated_at` carry the times recorded in Chroma when the cache catches up; by default the
+        first ingest time is kept and the update time is now."""
         row = conn.execute(
             "SELECT content_hash, ingested_at FROM articles WHERE article_id = ?", (article.article_id,)
         ).fetchone()
@@ -302,7 +390,7 @@ class Catalogue:
             r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE article_id = ?", (article.article_id,))
         ]
         self._delete_rows(conn, article.article_id)
-        now = _now()
+        now = updated_at or _now()
         conn.execute(
             "INSERT INTO articles(article_id, title, subtitle, author, published, url, source, content_hash, text,"
             " chunks, ingested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -317,7 +405,7 @@ class Catalogue:
                 content_hash,
                 article.text,
                 len(chunks),
-                row[1] if row else now,
+                ingested_at or (row[1] if row else now),
                 now,
             ),
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from retrieval.numbers import quantities
 from retrieval.words import content_stems
 
 _CUT = re.compile(
@@ -33,6 +34,13 @@ def clauses(claim: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+def _without_numbers(clause: str) -> str:
+    """The clause with its figures blanked: they are words only as what they say, not as they are spelled."""
+    for q in reversed(quantities(clause)):
+        clause = clause[: q.start] + " " * (q.end - q.start) + clause[q.end :]
+    return clause
+
+
 def _known(stem: str, source: set[str]) -> bool:
     return stem in source or (len(stem) >= 5 and any(s.startswith(stem[:5]) for s in source if len(s) >= 5))
 
@@ -40,11 +48,37 @@ def _known(stem: str, source: set[str]) -> bool:
 def unsupported_clause(claim: str, support: str, passage: str = "") -> str | None:
     """The first clause of the claim whose content words the support (and the passage) almost all lack, or None."""
     source = content_stems(support) | content_stems(passage)
+    figures = quantities(f"{support}\n{passage}")
     for clause in clauses(claim):
-        stems = content_stems(clause)
-        if len(stems) < MIN_WORDS:
+        stems = content_stems(_without_numbers(clause))
+        # A figure counts as one word, covered when the source states it ("aged fifty-three" for "53").
+        stated = sum(1 for q in quantities(clause) if any(q.matches(f) for f in figures))
+        if len(stems) + stated < MIN_WORDS:
             continue
-        covered = sum(1 for s in stems if _known(s, source))
-        if covered / len(stems) <= MAX_COVERAGE:
+        covered = sum(1 for s in stems if _known(s, source)) + stated
+        if covered / (len(stems) + stated) <= MAX_COVERAGE:
             return f"'{clause}' is not in the passage"
+    return None
+
+
+# A claim that says one thing caused another ("..., which led to its closure", "prompting rivals to follow") states
+# a link the source must state too. Models add such links to true sentences; rewordings keep the source's own.
+_CONSEQUENCE = re.compile(
+    r"\b(?:led to|leads? to|leading to|has led|had led|prompt(?:ed|ing|s)?|forc(?:ed|ing)|caus(?:ed|ing)|"
+    r"spark(?:ed|ing)|trigger(?:ed|ing)|result(?:ed|ing) in|(?:which|that) sent|enabl(?:ed|ing))\b",
+    re.I,
+)
+# Words by which a source states a cause or a consequence (any of them will do: models reword the link).
+_CAUSAL = re.compile(
+    r"\b(?:lead|leads|led|leading|prompt\w*|forc\w*|caus\w*|spark\w*|trigger\w*|result\w*|sen[dt]\w*|enabl\w*|"
+    r"allow\w*|mean\w*|because|due|thanks|response|consequen\w*|therefore|hence|so)\b",
+    re.I,
+)
+
+
+def unsupported_consequence(claim: str, support: str) -> str | None:
+    """The claim's cause-and-effect phrase when its supporting sentence(s) state no cause or effect, or None."""
+    link = _CONSEQUENCE.search(claim)
+    if link and not _CAUSAL.search(support):
+        return f"'{link.group(0)}' links what the source does not"
     return None

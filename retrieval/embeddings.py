@@ -154,7 +154,10 @@ def make_embedder(settings: Settings) -> Embedder:
             from retrieval.onnx_embedder import OnnxBuildError, OnnxEmbedder
 
             return OnnxEmbedder(  # type: ignore[return-value]
-                settings.model_path, cache_dir=settings.model_cache_dir, batch_size=settings.embedding_batch_size
+                settings.model_path,
+                cache_dir=settings.model_cache_dir,
+                batch_size=settings.embedding_batch_size,
+                threads=settings.embedding_threads,
             )
         except (ImportError, OnnxBuildError) as exc:
             if backend == "onnx":

@@ -4,9 +4,10 @@ No text is generated, so every answer sentence is a verbatim quote of an article
 by construction. Which sentence is a learned choice: every sentence of the retrieved chunks becomes a row of
 features (`retrieval/sentence_features.py`: similarity, word overlap, novelty, answer type, attribution, place)
 and a small gradient-boosted model fitted on a train split of hand-written news questions
-(`retrieval/selector.py`, `evaluation/train_selector.py`) rates how likely it is to hold the answer. The answerer
-declines when the best rating is below the threshold calibrated on the dev split, and the quote's shape (a second
-sentence, the sentence a pronoun refers to) is decided in `retrieval/answer_shape.py`.
+(`retrieval/selector.py`, `evaluation/train_selector.py`) rates how likely it is to hold the answer. Whether to
+decline is a question-level decision (`retrieval/answerability.py`: a second small model over the ratings and the
+question's coverage, calibrated on the dev split), and the quote's shape (a second sentence, the sentence a pronoun
+refers to) is decided in `retrieval/answer_shape.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ingest.sentences import split_sentences
 from newsdesk.text import MARKER_WITH_SPACE
 from retrieval.answer import ABSTAIN_TEXT, Answer, Citation, Turn
 from retrieval.answer_shape import ShapePolicy, shape
+from retrieval.answerability import declines
 from retrieval.embeddings import Embedder
 from retrieval.question import analyse
 from retrieval.selector import TreeModel, load_selector
@@ -77,7 +79,7 @@ class ExtractiveAnswerer:
         probs = prefer_byline(question, cands, probs, chunks)
         # Whether the articles answer is decided with every sentence; "what else did he say?" then gets the best
         # sentence not given before (the one already given was what made the topic answerable).
-        if float(probs.max()) < self.selector.abstain_below and not strong_match(features):
+        if declines(self.selector, analyse(question), cands, features, probs, chunks):
             return abstain(question)
         fresh = [i for i, c in enumerate(cands) if not already_given(one_line(c.text), exclude)]
         if not fresh:
@@ -100,18 +102,6 @@ class ExtractiveAnswerer:
             )
             parts.append(f"{one_line(quote.text)} [{n}]")
         return Answer(question=question, answer=" ".join(parts), abstained=False, citations=citations)
-
-
-STRONG_COSINE = 0.65  # with every content word of the question present: see STRONG_MATCH in answer_shape.py
-
-
-def strong_match(features: np.ndarray) -> bool:
-    """STRONG_MATCH: a sentence that holds every content word of the question and is close to it in meaning is an
-    answer, whatever the selector's calibration says. In a collection of one short story the selector's features
-    (ranks, scores among few chunks) fall outside what it was fitted on; on the dev split this rule changes no
-    decision at all (0 of 255), so it only rescues such exact matches."""
-    cos, lex = FEATURE_NAMES.index("cos"), FEATURE_NAMES.index("lex")
-    return bool(np.any((features[:, cos] >= STRONG_COSINE) & (features[:, lex] >= 0.99)))
 
 
 def prefer_byline(question: str, cands: list[Candidate], probs: np.ndarray, chunks: list[RetrievedChunk]) -> np.ndarray:

@@ -62,7 +62,8 @@ _CURRENCY_WORDS = {
 _PERCENT_WORDS = ("per cent", "percent", "percentage points", "percentage point", "pc")
 
 _TOKEN = re.compile(
-    r"(?P<cur>[$£€¥])?\s?(?P<num>\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<suffix>st|nd|rd|th|s)?"
+    r"(?P<cur>[$£€¥])?\s?(?P<num>\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?!(?!mph|kph|kmh)[a-z]{3})"
+    r"(?P<suffix>st|nd|rd|th|s)?"
     r"(?P<scale>\s?(?:bn|mn|trn|tn|m|k|b)\b)?(?P<pct>\s?%)?"
     r"|(?P<word>[a-z]+(?:-[a-z]+)*)",
     re.I,
@@ -120,6 +121,16 @@ _NUMBER_WORD = "|".join(sorted([*_UNITS, "one", "hundred", "thousand"], key=len,
 _NUM = rf"\d+(?:\.\d+)?|(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?"
 _AND_A = re.compile(rf"\b({_NUM})\s+and\s+a\s+(half|quarter)\b", re.I)
 _N_IN_M = re.compile(rf"\b({_NUM})\s+(?:out\s+of|in)\s+(?:every\s+)?({_NUM})\b", re.I)
+# Spans of time and pairs in words: "a quarter of a century" is 25 years, "a pair of breaks" two breaks.
+_IDIOMS = {
+    "a quarter of a century": "25 years",
+    "quarter of a century": "25 years",
+    "half a century": "50 years",
+    "a century": "100 years",
+    "a decade": "10 years",
+    "a pair of": "2",
+}
+_IDIOM = re.compile(r"\b(?:" + "|".join(sorted(_IDIOMS, key=len, reverse=True)) + r")\b", re.I)
 
 
 def _value(word: str) -> float | None:
@@ -154,7 +165,14 @@ def _normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
         spans.append(m.span())
         return _pad(m, f"{100 * a / b:g}%")
 
-    return _N_IN_M.sub(rate, _AND_A.sub(mixed, text)), spans
+    def idiom(m: re.Match[str]) -> str:
+        replacement = _IDIOMS[m.group(0).lower()]
+        if len(replacement) > len(m.group(0)):
+            return m.group(0)
+        spans.append(m.span())
+        return _pad(m, replacement)
+
+    return _N_IN_M.sub(rate, _AND_A.sub(mixed, _IDIOM.sub(idiom, text))), spans
 
 
 @lru_cache(maxsize=4096)
@@ -382,13 +400,26 @@ def _context(claim: str, quantity: Quantity, others: list[Quantity]) -> dict[str
     return weights
 
 
+_COMPOUND = re.compile(r"[\w.,]+(?:-[a-z]+)+", re.I)
+
+
+def _glued(claim: str, q: Quantity) -> str | None:
+    """The hyphenated compound a number is part of ("31-year-old", "six-week"), lower case, or None."""
+    if claim[q.end : q.end + 1] != "-":
+        return None
+    start = q.start + len(claim[q.start : q.end]) - len(claim[q.start : q.end].lstrip())
+    match = _COMPOUND.match(claim, start)
+    return match.group(0).lower() if match else None
+
+
 def number_problem(claim: str, sentences: list[str]) -> str | None:
     """Why the claim's numbers are not supported by `sentences` (one, or two used together), or None.
 
     With two sentences, each number must be stated by the sentence that supports its part of the claim: the one
-    whose words best match the claim's words around that number (or one that states it with the same unit of
-    time or measure: "six weeks"). "80% of over 65s own a mobile" is not supported by "53% of over 65s own a
-    mobile. 80% of teenagers text daily." although both figures are in the passage.
+    whose words best match the claim's words around that number, or the one that holds the same hyphenated
+    compound ("the 31-year-old"). A unit alone is no evidence of which sentence a number comes from ("the next
+    eight years" is not "their best levels in eight years"). "80% of over 65s own a mobile" is not supported by
+    "53% of over 65s own a mobile. 80% of teenagers text daily." although both figures are in the passage.
     """
     from retrieval.words import tokens
 
@@ -406,10 +437,9 @@ def number_problem(claim: str, sentences: list[str]) -> str | None:
         owners = [i for i, sc in enumerate(scores) if sc >= max(scores) - 1e-9]
         if any(stated(q, pools[i]) for i in owners):
             continue
-        if q.time_unit is not None and any(
-            any(q.matches(r) and r.time_unit == q.time_unit for r in pool) for pool in pools
-        ):
-            continue  # "missed six weeks": the unit says which sentence the number comes from
+        glued = _glued(claim, q)
+        if glued and any(glued in s.lower() and stated(q, pool) for s, pool in zip(sentences, pools, strict=True)):
+            continue  # "the 31-year-old": the compound itself says which sentence the number comes from
         where = "either sentence" if not any(stated(q, p) for p in pools) else "the sentence about it"
         return f"{q.text.strip()!r} is not in {where}"
     return None

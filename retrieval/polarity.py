@@ -26,7 +26,7 @@ _CUES = frozenset(
 # Affirmative despite a cue word: "no doubt", "not only", "no matter", "not least", "nothing but".
 _IDIOMS = re.compile(
     r"\b(?:no doubt|not only|no matter|not least|nothing but|no less than|no fewer than|not just|never mind"
-    r"|if not|whether or not)\b"
+    r"|if not|whether or not|no shortage|no lack|no absence|not fail|never fail|not as|\w+n't as|not so)\b"
 )
 # A negation's scope ends at the end of its clause.
 _CLAUSE_END = re.compile(r"[,;:.!?()]|\s-\s|\b(?:but|while|whereas|although|though|yet|however|because)\b")
@@ -36,6 +36,14 @@ _UNTIL = re.compile(r"\b(?:until|till|unless)\b")
 
 def _is_cue(token: Token) -> bool:
     return token.word in _CUES or token.word.endswith("n't")
+
+
+def _scope_end(folded: str, start: int) -> int:
+    """Where a negation starting at `start` ends: the end of its clause. "Not yet" is one cue, not a clause end."""
+    boundary = _CLAUSE_END.search(folded, start)
+    if boundary and boundary.group(0) == "yet" and not folded[start : boundary.start()].strip():
+        boundary = _CLAUSE_END.search(folded, boundary.end())
+    return boundary.start() if boundary else len(folded)
 
 
 def polarities(text: str) -> dict[str, set[bool]]:
@@ -50,8 +58,7 @@ def polarities(text: str) -> dict[str, set[bool]]:
         if token.start >= negative_until:
             negative_until, scoped = -1, 0
         if _is_cue(token) and not any(s <= token.start < e for s, e in idioms):
-            boundary = _CLAUSE_END.search(folded, token.end)
-            negative_until = boundary.start() if boundary else len(folded)
+            negative_until = _scope_end(folded, token.end)
             if _UNTIL.search(folded, token.end, negative_until):
                 negative_until = -1  # "did not score until 2001": it did, in 2001
                 continue
@@ -71,8 +78,7 @@ def is_negated(text: str) -> bool:
     folded = _IDIOMS.sub(" ", fold(text))
     for token in tokens(folded):
         if _is_cue(token):
-            boundary = _CLAUSE_END.search(folded, token.end)
-            if not _UNTIL.search(folded, token.end, boundary.start() if boundary else len(folded)):
+            if not _UNTIL.search(folded, token.end, _scope_end(folded, token.end)):
                 return True
     return False
 

@@ -2,7 +2,8 @@
 
 Dense search finds paraphrases; lexical search finds names, numbers and rare words that small embedding models
 blur. Reciprocal rank fusion needs no score calibration between the two. `HybridRetriever` is a LangChain
-`BaseRetriever`, so it composes with any LangChain chain; `retrieve_chunks` is the typed fast path newsdesk uses.
+`BaseRetriever`, so it composes with any LangChain chain, and the newsdesk chain retrieves through it too, so
+callbacks see every retrieval; `retrieve_chunks` is the typed function underneath.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from retrieval.embeddings import Embedder
 from retrieval.store import ArticleStore
@@ -88,6 +90,8 @@ def retrieve_chunks(
                 dense_score=dense_score.get(cid),
                 lexical_rank=lexical_rank.get(cid),
                 author=row.author,
+                # The catalogue gives `source` as the article's URL when it has one.
+                url=getattr(row, "url", None) or (row.source if is_web_url(row.source) else None),
                 sentences=row.sentences,
                 sentence_vectors=row.sentence_vectors,
             )
@@ -97,32 +101,87 @@ def retrieve_chunks(
     return out
 
 
+def is_web_url(text: str | None) -> bool:
+    return bool(text) and urlsplit(text or "").scheme in ("http", "https")
+
+
+class ChunkDocument(Document):
+    """A `Document` that keeps the `RetrievedChunk` it was made from (sentence spans and their vectors).
+
+    LangChain code sees an ordinary document; the chain takes the chunk back with `chunk_of` so the answerer does
+    not embed every sentence again. The chunk is private: it is not serialised and not part of `metadata`.
+    """
+
+    _chunk: RetrievedChunk | None = PrivateAttr(default=None)
+
+
+def to_document(chunk: RetrievedChunk) -> ChunkDocument:
+    """The chunk as a LangChain document; `metadata` holds what a citation needs, all plain JSON values."""
+    doc = ChunkDocument(
+        page_content=chunk.text,
+        id=chunk.chunk_id,
+        metadata={
+            "chunk_id": chunk.chunk_id,
+            "article_id": chunk.article_id,
+            "title": chunk.title,
+            "source": chunk.source,
+            "url": chunk.url,
+            "author": chunk.author,
+            "start": chunk.start,
+            "end": chunk.end,
+            "position": chunk.position,
+            "score": chunk.score,
+            "dense_score": chunk.dense_score,
+            "lexical_rank": chunk.lexical_rank,
+            "sentences": [list(span) for span in chunk.sentences],
+        },
+    )
+    doc._chunk = chunk
+    return doc
+
+
+def chunk_of(doc: Document) -> RetrievedChunk:
+    """The chunk behind a document: the one it carries, else rebuilt from its metadata (any retriever's document)."""
+    if isinstance(doc, ChunkDocument) and doc._chunk is not None:
+        return doc._chunk
+    meta = doc.metadata
+    text = doc.page_content
+    return RetrievedChunk(
+        chunk_id=str(meta.get("chunk_id") or doc.id or ""),
+        article_id=str(meta.get("article_id") or ""),
+        title=str(meta.get("title") or ""),
+        source=str(meta.get("source") or ""),
+        text=text,
+        start=int(meta.get("start") or 0),
+        end=int(meta.get("end") or len(text)),
+        position=int(meta.get("position") or 0),
+        score=float(meta.get("score") or 0.0),
+        dense_score=meta.get("dense_score"),
+        lexical_rank=meta.get("lexical_rank"),
+        author=meta.get("author"),
+        url=meta.get("url"),
+        sentences=[(int(a), int(b)) for a, b in meta.get("sentences") or []],
+    )
+
+
 class HybridRetriever(BaseRetriever):
-    """LangChain retriever over one newsdesk collection; documents carry the citation metadata."""
+    """LangChain retriever over one newsdesk collection; documents carry the citation metadata.
+
+    `k` set on the retriever is the default; `invoke(query, k=2)` overrides it for one call, as LangChain's standard
+    retriever tests expect.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: Any
     vectors: Any
     collection: str = "default"
-    k: int = 5
+    k: int = Field(default=5, ge=1)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        chunks = retrieve_chunks(self.store, self.vectors, self.collection, query, self.k)
-        return [
-            Document(
-                page_content=c.text,
-                id=c.chunk_id,
-                metadata={
-                    "chunk_id": c.chunk_id,
-                    "article_id": c.article_id,
-                    "title": c.title,
-                    "source": c.source,
-                    "start": c.start,
-                    "end": c.end,
-                    "position": c.position,
-                    "score": c.score,
-                },
-            )
-            for c in chunks
-        ]
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise ValueError(f"k must be a positive whole number, got {k!r}")
+        chunks = retrieve_chunks(self.store, self.vectors, self.collection, query, k or self.k)
+        return [to_document(c) for c in chunks]

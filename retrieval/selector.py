@@ -4,7 +4,9 @@ The trees are fitted by `evaluation/train_selector.py` (LightGBM, training only)
 small versioned JSON file, `retrieval/models/selector.json`. Evaluating them needs no LightGBM: each tree is walked
 level by level for all candidate sentences at once, which costs well under a millisecond for a few dozen
 candidates. The file also carries the abstention threshold calibrated on the dev split, so the model and the point
-at which it declines always travel together.
+at which it declines always travel together. Since schema 2 the file also carries the question-level
+answerability model (`retrieval/answerability.py`) and its own decline threshold; a schema-1 file (no such model)
+still loads, and then the answerer declines on the best sentence's rating alone.
 """
 
 from __future__ import annotations
@@ -13,12 +15,24 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 DEFAULT_MODEL = Path(__file__).parent / "models" / "selector.json"
+
+
+class Gate(Protocol):
+    """A question-level model: P(the retrieved articles answer the question), declined below `abstain_below`."""
+
+    abstain_below: float
+    meta: dict[str, Any]
+
+    def predict(self, x: np.ndarray) -> np.ndarray: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 class SelectorError(RuntimeError):
@@ -54,6 +68,7 @@ class TreeModel:
     bias: float = 0.0
     abstain_below: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    answerability: Gate | None = None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """P(answers) for each row; all trees are walked together, one numpy step per tree level."""
@@ -97,6 +112,12 @@ class TreeModel:
         return cls(features=features, trees=[_flatten(info["tree_structure"]) for info in dump["tree_info"]])
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._to_dict()
+        if self.answerability is not None:
+            out["answerability"] = self.answerability.to_dict()
+        return out
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA_VERSION,
             "kind": "gbdt-binary",
@@ -118,7 +139,7 @@ class TreeModel:
 
     @classmethod
     def from_dict(cls, obj: Mapping[str, Any], expected_features: Sequence[str]) -> TreeModel:
-        if obj.get("schema") != SCHEMA_VERSION or obj.get("kind") != "gbdt-binary":
+        if obj.get("schema") not in READABLE_SCHEMAS or obj.get("kind") != "gbdt-binary":
             raise SelectorError(f"selector schema {obj.get('schema')!r}/{obj.get('kind')!r} is not supported")
         if list(obj["features"]) != list(expected_features):
             raise SelectorError("the selector was fitted on other features than this code computes: re-train it")
@@ -132,7 +153,21 @@ class TreeModel:
             )
             for t in obj["trees"]
         ]
-        return cls(list(obj["features"]), trees, float(obj["bias"]), float(obj["abstain_below"]), dict(obj["meta"]))
+        model = cls(list(obj["features"]), trees, float(obj["bias"]), float(obj["abstain_below"]), dict(obj["meta"]))
+        if "answerability" in obj:
+            model.answerability = _load_gate(obj["answerability"])
+        return model
+
+
+def _load_gate(obj: Mapping[str, Any]) -> Gate:
+    """The answerability model: logistic regression, or trees over `QUESTION_FEATURES` (same format as above)."""
+    from retrieval.answerability import QUESTION_FEATURES, LinearModel
+
+    if list(obj["features"]) != list(QUESTION_FEATURES):
+        raise SelectorError("the answerability model was fitted on other question features: re-train it")
+    if obj.get("kind") == "logistic":
+        return LinearModel.from_dict(obj)
+    return TreeModel.from_dict({**obj, "schema": SCHEMA_VERSION}, QUESTION_FEATURES)
 
 
 def _flatten(root: Mapping[str, Any]) -> Tree:

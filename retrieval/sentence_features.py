@@ -83,7 +83,10 @@ _POINT_WORDS = frozenset(
     "against most more few before after not no only over under up down off out between during again once same own "
     "until below above".split()
 )
-_SELECTOR_STOPWORDS = QUERY_STOPWORDS - _POINT_WORDS
+# Words by which a question points at the text itself ("the NATO chief mentioned in the article"): an answer never
+# needs to repeat them.
+_META_WORDS = frozenset("article articles mention mentioned mentions".split())
+_SELECTOR_STOPWORDS = (QUERY_STOPWORDS - _POINT_WORDS) | _META_WORDS
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _DIGITS = re.compile(r"\d[\d,.:/-]*\d|\d")
 _QUOTE_CHARS = ("“", '"', "”", "‘")

@@ -26,13 +26,15 @@ from retrieval.words import Token, name_words, same_entity, tokens
 _EXCLUSIVE: list[list[tuple[str, ...]]] = [
     [
         ("rise", "rose", "risen", "rising", "increase", "increased", "grow", "grew", "growth", "gain", "gained",
-         "higher", "climb", "climbed", "jump", "jumped", "surge", "surged", "boost", "boosted", "soar", "soared"),
+         "higher", "climb", "climbed", "jump", "jumped", "surge", "surged", "boost", "boosted", "soar", "soared",
+         "lift", "lifted"),
         ("fall", "fell", "fallen", "falling", "decrease", "decreased", "drop", "dropped", "decline",
-         "declined", "lower", "shrink", "shrank", "cut", "slump", "slumped", "dip", "dipped", "plunge", "plunged"),
+         "declined", "lower", "shrink", "shrank", "cut", "slump", "slumped", "dip", "dipped", "plunge", "plunged",
+         "depress", "depressed", "tumble", "tumbled"),
     ],
     [("accelerate", "accelerating", "speed", "faster", "quicken"), ("slow", "slowing", "slowed", "slower")],
-    [("more", "most", "greater", "larger", "largest", "biggest", "bigger"), ("less", "least", "fewer", "smaller",
-                                                                              "smallest")],
+    [("more", "most", "greater", "larger", "largest", "biggest", "bigger", "many"),
+     ("less", "least", "fewer", "few", "smaller", "smallest")],
     [("best", "better"), ("worst", "worse")],
     [("win", "won", "wins", "winning", "winner", "victory", "beat"), ("lose", "lost", "loses", "losing", "loser",
                                                                       "defeat", "defeated")],
@@ -72,6 +74,9 @@ _EXCLUSIVE: list[list[tuple[str, ...]]] = [
     [("long", "longer", "longest"), ("short", "shorter", "shortest")],
     [("full", "fully"), ("empty", "partly", "partially")],
     [("domestic",), ("foreign", "overseas", "abroad")],
+    # Government portfolios: "shadow health secretary" is not the "shadow education secretary".
+    [("health",), ("education",), ("defence",), ("transport",), ("environment",), ("culture",), ("treasury",),
+     ("justice",)],
 ]  # fmt: skip
 _CLASS: dict[str, tuple[int, int]] = {
     porter_stem(word): (g, m)
@@ -82,7 +87,7 @@ _CLASS: dict[str, tuple[int, int]] = {
 
 
 # Function words that belong to a class above (they are not content words elsewhere).
-_FUNCTION_MEMBERS = frozenset({"more", "most", "few"})
+_FUNCTION_MEMBERS = frozenset({"more", "most", "few", "many"})
 
 
 def _exclusive_clash(claim_stems: set[str], source_stems: set[str]) -> str | None:

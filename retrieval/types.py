@@ -23,6 +23,8 @@ class RetrievedChunk:
     dense_score: float | None = None
     lexical_rank: int | None = None
     author: str | None = None
+    # The article's web address, when it has one (the bot links citations to it).
+    url: str | None = None
     # Sentence spans relative to `text`, and their vectors when stored at ingest (else the answerer embeds them).
     sentences: list[tuple[int, int]] = field(default_factory=list)
     sentence_vectors: np.ndarray | None = None

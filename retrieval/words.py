@@ -79,6 +79,15 @@ _NUMBER_WORDS = frozenset(
 _TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
+_ODD_NAME = re.compile(r"[a-z]+[A-Z][\w]*|\d+[a-z]{3,}")  # "eBay", "iPod", "3ami"
+_NOT_NAMES = frozenset({"mph", "kmh", "kph"})
+
+
+def _odd_name(raw: str) -> bool:
+    """A brand written without a leading capital ("eBay", "3ami"): a name all the same. Not "10mph" or "1990s"."""
+    return bool(_ODD_NAME.fullmatch(raw)) and raw.lstrip("0123456789").lower() not in _NOT_NAMES
+
+
 def tokens(text: str, names: set[str] | None = None) -> list[Token]:
     """Every word of `text` in order. A capitalised content word is a name; at a sentence start only when `names`
     (see `name_words`) holds it or a name follows it ("Roddick beat Federer", "Tim Howard said"; not "Several
@@ -91,7 +100,7 @@ def tokens(text: str, names: set[str] | None = None) -> list[Token]:
         folded = fold(raw)
         word = _bare(folded).replace("-", "")
         content = len(word) > 1 and word not in STOPWORDS and not word.isdigit()
-        name = content and raw[:1].isupper() and word not in _NUMBER_WORDS
+        name = content and (raw[:1].isupper() or _odd_name(raw)) and word not in _NUMBER_WORDS
         initial = bool(_INITIAL.search(text[max(0, match.start() - 4) : match.start()]))
         if name and initial and word not in known:
             following = matches[i + 1].group(0) if i + 1 < len(matches) else ""
@@ -135,10 +144,14 @@ def same_entity(a: str, b: str, text: str) -> bool:
         return True
     if len(os.path.commonprefix([a, b])) >= 5:  # a demonym or a spelling: "Ukraine" and "Ukrainian"
         return True
+    short, long_ = sorted((a.removesuffix("s"), b.removesuffix("s")), key=len)
+    if len(short) >= 3 and long_.startswith(short) and short != long_:  # "Lib Dems" for "Liberal Democrats"
+        return True
     for run in re.findall(
         r"(?:[A-Z][^\W\d_]*(?:['’]s)?(?:\s+|-)(?:(?:of|de|von|van|al|bin)\s+)?)+[A-Z][^\W\d_]*", text
     ):
         words = {_bare(fold(w)) for w in re.findall(r"[^\W\d_]+(?:['’]s)?", run)}
+        words |= {f"{w}s" for w in words}  # "the Two Ronnies star" is Ronnie Corbett
         if a in words and b in words:
             return True
     return False

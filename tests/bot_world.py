@@ -87,7 +87,10 @@ class StallWatch(logging.Handler):
 
 
 def check_everything_sent(fake: FakeDiscord) -> None:
-    """Every message pinged nobody, fit Discord's limits, and every route the client used exists."""
+    """Every interaction was acknowledged within Discord's 3 seconds, every message pinged nobody and fit Discord's
+    limits, and every route the client used exists."""
+    late = [(i.payload["data"].get("name") or i.payload["data"].get("custom_id"), i.late) for i in fake.unanswered()]
+    assert late == [], f"interactions a user saw fail (no answer within Discord's deadline): {late}"
     assert fake.unhandled == [], [(c.method, c.path) for c in fake.unhandled]
     assert fake.invalid == [], [problems for _, problems in fake.invalid]
     for call in fake.message_sends():

@@ -12,7 +12,18 @@ speaks the parts of Discord's wire protocol the bot uses.
   to drop the connection (cleanly with a close code, or abruptly) to prove that the client resumes.
 
 Every REST call is recorded (`FakeDiscord.calls`) with its decoded JSON payload, so tests assert on what a user would
-see: interaction callbacks, followups, `allowed_mentions`, thread creation, command sync. Quirks of the real client
+see: interaction callbacks, followups, `allowed_mentions`, thread creation, command sync.
+
+Discord's rules that a user meets, enforced here as Discord does:
+* the 3-second deadline: an interaction not acknowledged within `interaction_deadline_s` of its dispatch is gone
+  (a late callback gets 404 "Unknown interaction", 10062) and is listed by `unanswered()`;
+* `default_member_permissions`: a member lacking them is not offered the command (`invoke_command` raises
+  `CommandHidden`) unless the server's admins allowed one of the member's roles (`allow_command`); Administrator
+  and the owner always may;
+* mentions: `<@id>`, `<@&id>`, `@everyone`/`@here` in a user's message fill `mentions` / `mention_roles` /
+  `mention_everyone` (channel mentions are read from the text, as by the real client);
+* the message content intent: without it in IDENTIFY, a server message that does not mention the bot arrives with
+  empty content (and no embeds, attachments or components); DMs and mentions keep their text. Quirks of the real client
 that this server honours: JSON responses carry a content type of exactly `application/json` (anything else is read
 as text), a 429 needs a `Via` header or the client takes it for a Cloudflare ban, and interaction callbacks are sent
 with `?with_response=1` and expect the callback resource back.
@@ -56,6 +67,7 @@ PERM_READ_HISTORY = 1 << 16
 PERM_USE_COMMANDS = 1 << 31
 PERM_CREATE_PUBLIC_THREADS = 1 << 35
 PERM_SEND_IN_THREADS = 1 << 38
+INTENT_MESSAGE_CONTENT = 1 << 15
 MEMBER_DEFAULT = PERM_VIEW_CHANNEL | PERM_SEND_MESSAGES | PERM_READ_HISTORY | PERM_USE_COMMANDS | PERM_SEND_IN_THREADS
 
 
@@ -128,6 +140,10 @@ class Call:
         return self.method == method and re.fullmatch(pattern, self.path) is not None
 
 
+class CommandHidden(PermissionError):
+    """Discord does not offer this command to this member (`default_member_permissions` and no override)."""
+
+
 @dataclass
 class FakeInteraction:
     """An interaction the fake dispatched, with everything the bot answered to it."""
@@ -145,6 +161,7 @@ class FakeInteraction:
     created_at: float = field(default_factory=time.monotonic)  # when it was dispatched
     callback_at: float | None = None
     followup_at: list[float] = field(default_factory=list)
+    late: bool = False  # the bot answered after the deadline (Discord had already told the user it failed)
 
     @property
     def deferred(self) -> bool:
@@ -154,6 +171,15 @@ class FakeInteraction:
     def ephemeral_callback(self) -> bool:
         data = (self.callback or {}).get("data") or {}
         return bool(int(data.get("flags", 0)) & EPHEMERAL)
+
+    @property
+    def content(self) -> str:
+        """What the user finally sees in the interaction's own message: the last edit, else the callback's text."""
+        for edit in reversed(self.edits):
+            if edit.get("content") is not None:
+                return str(edit["content"])
+        data = (self.callback or {}).get("data") or {}
+        return str(data.get("content") or "")
 
 
 @dataclass
@@ -165,6 +191,8 @@ class Guild:
     channels: list[dict[str, Any]] = field(default_factory=list)
     members: dict[int, dict[str, Any]] = field(default_factory=dict)
     threads: list[dict[str, Any]] = field(default_factory=list)
+    # Server Settings > Integrations: command name -> role ids allowed to use it despite default_member_permissions
+    command_overrides: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def everyone_role(self) -> dict[str, Any]:
@@ -180,9 +208,12 @@ class Guild:
 class FakeDiscord:
     """The fake server. Use `async with FakeDiscord() as fake:`; then point the bot at `api_base`/`gateway_url`."""
 
-    def __init__(self, *, token: str | None = None, heartbeat_interval_ms: int = 41250) -> None:
+    def __init__(
+        self, *, token: str | None = None, heartbeat_interval_ms: int = 41250, interaction_deadline_s: float = 3.0
+    ) -> None:
         self.token = token or "fake-" + secrets.token_urlsafe(24)
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.interaction_deadline_s = interaction_deadline_s
         # The Message Content intent is privileged: off in the Developer Portal, IDENTIFY asking for it gets 4014.
         self.message_content_enabled = True
         self._ids = itertools.count(1)
@@ -203,6 +234,7 @@ class FakeDiscord:
         self.resumes = 0
         self.heartbeats = 0
         self.identify_payloads: list[dict[str, Any]] = []
+        self.intents = 0  # of the last IDENTIFY
         self.session_id: str | None = None
         self._seq = 0
         self._event_log: list[dict[str, Any]] = []
@@ -478,6 +510,36 @@ class FakeDiscord:
             out.append(call)
         return out
 
+    def unanswered(self) -> list[FakeInteraction]:
+        """Interactions the bot did not acknowledge in time (or not at all): each one a user saw fail."""
+        now = time.monotonic()
+        return [
+            i
+            for i in self.interactions.values()
+            if i.late
+            or (i.callback is None and now - i.created_at > self.interaction_deadline_s)
+            or (i.callback_at is not None and i.callback_at - i.created_at > self.interaction_deadline_s)
+        ]
+
+    def allow_command(self, guild: Guild, name: str, role: dict[str, Any]) -> None:
+        """An admin lets `role` use `/name` (Server Settings > Integrations), whatever its default permissions."""
+        guild.command_overrides.setdefault(name, set()).add(str(role["id"]))
+
+    def offered(self, command: dict[str, Any], guild: Guild | None, user: dict[str, Any]) -> bool:
+        """Whether Discord shows (and lets run) `command` to `user` here, as its permission rules say."""
+        required = command.get("default_member_permissions")
+        if guild is None:
+            return required in (None, "") and command.get("dm_permission", True) is not False
+        if required in (None, ""):
+            return True
+        perms = self.member_permissions(guild, int(user["id"]))
+        if perms & PERM_ADMINISTRATOR or int(user["id"]) == guild.owner_id:
+            return True
+        if int(required) != 0 and perms & int(required) == int(required):
+            return True
+        allowed = guild.command_overrides.get(command["name"], set())
+        return any(role_id in allowed for role_id in guild.members[int(user["id"])]["roles"])
+
     def rate_limit_next(self, method: str, pattern: str, retry_after: float = 0.2) -> None:
         """Answer the next matching request with a 429 (with `Via`, as Discord sends), to test the client's retry."""
         self._rate_limits.append((method, pattern, retry_after))
@@ -515,6 +577,7 @@ class FakeDiscord:
                 return
             self.identifies += 1
             self.identify_payloads.append(data)
+            self.intents = int(data.get("intents", 0))
             self.session_id = secrets.token_hex(16)
             self._seq = 0
             self._event_log.clear()
@@ -635,14 +698,30 @@ class FakeDiscord:
         """A user posts in a channel (guild text channel, thread or DM): stored and sent as MESSAGE_CREATE."""
         if mention_bot:
             content = f"<@{self.app_id}> {content}"
-        mentions = [self.bot_user] if f"<@{self.app_id}>" in content else []
-        message = self._message_payload(
-            channel_id, user, content, guild_id=guild.id if guild else None, mentions=mentions
-        )
+        message = self._message_payload(channel_id, user, content, guild_id=guild.id if guild else None)
+        mentioned_ids = list(dict.fromkeys(re.findall(r"<@!?(\d+)>", content)))
+        mentions = []
+        for uid in mentioned_ids:
+            target = self.bot_user if int(uid) == self.app_id else None
+            if guild is not None and int(uid) in guild.members:
+                target = guild.members[int(uid)]["user"]
+                mention = dict(target, member=self._member_for_event(guild, target))
+                mentions.append(mention)
+            elif target is not None:
+                mentions.append(dict(target))
+        message["mentions"] = mentions
+        if guild is not None:
+            role_ids = {r["id"] for r in guild.roles}
+            message["mention_roles"] = [r for r in dict.fromkeys(re.findall(r"<@&(\d+)>", content)) if r in role_ids]
+        message["mention_everyone"] = bool(re.search(r"@(everyone|here)\b", content))
         self.messages.setdefault(channel_id, []).append(message)
         event = dict(message)
         if guild is not None:
             event["member"] = self._member_for_event(guild, user)
+            bot_mentioned = str(self.app_id) in mentioned_ids
+            if not self.intents & INTENT_MESSAGE_CONTENT and not bot_mentioned:
+                # Discord's rule: without the intent, no text of server messages that do not mention the app.
+                event.update(content="", embeds=[], attachments=[], components=[])
         await self.dispatch("MESSAGE_CREATE", event)
         return message
 
@@ -743,8 +822,12 @@ class FakeDiscord:
         guild: Guild | None = None,
         focused: str | None = None,
     ) -> FakeInteraction:
-        """A user runs `/name option:value` (or, with `focused`, types into an autocompleted option)."""
+        """A user runs `/name option:value` (or, with `focused`, types into an autocompleted option).
+
+        Raises `CommandHidden` when Discord would not offer the command to this member at all."""
         command = self._find_command(name, guild.id if guild else None)
+        if not self.offered(command, guild, user):
+            raise CommandHidden(f"Discord does not offer /{name} to {user['username']} (default_member_permissions)")
         resolved: dict[str, Any] = {}
         data: dict[str, Any] = {
             "id": command["id"],
@@ -904,6 +987,8 @@ class FakeDiscord:
         for command in payload:
             command = dict(command)
             command.setdefault("type", 1)
+            if command.get("default_member_permissions") is not None:  # Discord stores and returns it as a string
+                command["default_member_permissions"] = str(command["default_member_permissions"])
             command["id"] = str(self.snowflake())
             command["application_id"] = str(self.app_id)
             command["version"] = str(self.snowflake())
@@ -942,6 +1027,9 @@ class FakeDiscord:
             return _error(404, "Unknown interaction", 10062)
         if interaction.callback is not None:
             return _error(400, "Interaction has already been acknowledged.", 40060)
+        if time.monotonic() - interaction.created_at > self.interaction_deadline_s:
+            interaction.late = True  # Discord has shown "The application did not respond"; the token is gone
+            return _error(404, "Unknown interaction", 10062)
         ctype, data = call.json["type"], call.json.get("data") or {}
         if ctype in (CB_MESSAGE, CB_UPDATE) and (problems := message_limit_problems(data)):
             return self._invalid(call, problems)
@@ -1124,10 +1212,14 @@ class FakeDiscord:
 # ---------------------------------------------------------------------- running a client against the fake
 @contextlib.asynccontextmanager
 async def running(client: Any, fake: FakeDiscord, *, timeout: float = 30.0) -> AsyncIterator[Any]:
-    """Start a discord.py client (logged in with the fake's token) and wait until it is ready; close it after."""
+    """Start a discord.py client (logged in with the fake's token) and wait until it is ready; close it after.
+
+    A client with `wait_until_serving` (the newsdesk bot: warmed up and its commands registered) is waited for
+    until then, so a test's first command finds the commands synced."""
     task = asyncio.create_task(client.start(fake.token), name="discord-client")
     try:
-        ready = asyncio.create_task(client.wait_until_ready())
+        waiter = getattr(client, "wait_until_serving", None) or client.wait_until_ready
+        ready = asyncio.create_task(waiter())
         done, _ = await asyncio.wait({ready, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             ready.cancel()

@@ -187,6 +187,25 @@ class FakeOpenAI:
         return web.json_response({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
 
     # --- lifecycle -------------------------------------------------------------------------------------------------
+    def _add_routes(self, app: web.Application) -> None:
+        """The endpoints; the fake Anthropic and Ollama servers (same scripting, other wire formats) replace them."""
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+
+    async def _read(self, request: web.Request) -> tuple[dict[str, Any] | None, Reply]:
+        """The request body (None if it is not JSON), recorded with its headers, and the reply scripted for it."""
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return None, Reply(status=400)
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(dict(request.headers))
+        reply = self._next_reply(body)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        return body, reply
+
     def start(self) -> FakeOpenAI:
         ready = threading.Event()
 
@@ -195,8 +214,7 @@ class FakeOpenAI:
             self._loop = loop
             asyncio.set_event_loop(loop)
             app = web.Application()
-            app.router.add_post("/v1/chat/completions", self._chat)
-            app.router.add_get("/v1/models", self._models)
+            self._add_routes(app)
             self._runner = web.AppRunner(app, shutdown_timeout=0.5)
             loop.run_until_complete(self._runner.setup())
             loop.run_until_complete(web.SockSite(self._runner, self._sock).start())

@@ -1,8 +1,13 @@
 """Asking: `/ask`, a mention of the bot (answered in a thread it opens), follow-ups in that thread, and DMs.
 
 Every path checks, in this order and before any work: where the question belongs (a server's collection, the DM
-collection, or a polite refusal), the rate limits, and room in the work queue. Only then does `/ask` defer
+collection, or a polite refusal), that it is a question once Discord's mention codes are turned into readable text
+(`bot.mentions`), that the collection has articles at all (an empty one gets how to add some, for admins, or that
+nothing was added yet, for members), the rate limits, and room in the work queue. Only then does `/ask` defer
 (Discord's 3-second rule), so refusals are instant and ephemeral.
+
+Without the message content intent (`NEWSDESK_MESSAGE_CONTENT=false`) Discord still sends the text of messages
+that mention the bot and of DMs, so only follow-ups in a thread must then mention the bot too.
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -18,7 +22,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render, streaming
+from bot.access import can_manage, member_can_manage
 from bot.answering import BUSY, EMPTY_QUESTION, NOT_IN_DMS, Reply, answer_question, apology, new_error_id
+from bot.mentions import interaction_resolver, message_resolver, readable_question
 from bot.views import answer_id_of, answer_view
 from bot.workers import Busy
 from retrieval.answer import Turn
@@ -32,6 +38,14 @@ NONE = discord.AllowedMentions.none()
 HISTORY_MESSAGES = 30  # messages read back from a thread for context
 HISTORY_TURNS = 6
 REFUSAL_SECONDS = 20  # refusals in channels (which cannot be ephemeral) delete themselves
+EMPTY_FOR_ADMINS = (
+    "No articles have been added to this server yet, so there is nothing to answer from. Add one with "
+    "`/ingest url:` (a web page) or `/ingest file:` (a .txt, .md, .html or .jsonl file), then ask again."
+)
+EMPTY_FOR_MEMBERS = (
+    "No articles have been added to this server yet, so there is nothing to answer from. "
+    "A server admin can add some with /ingest."
+)
 
 
 class AskCog(commands.Cog):
@@ -47,8 +61,15 @@ class AskCog(commands.Cog):
         if collection is None:
             await interaction.response.send_message(NOT_IN_DMS, ephemeral=True, allowed_mentions=NONE)
             return
-        if not question.strip():
+        me = self.bot.user
+        question = readable_question(question, interaction_resolver(interaction), bot_id=me.id if me else None)
+        if not question:
             await interaction.response.send_message(EMPTY_QUESTION, ephemeral=True, allowed_mentions=NONE)
+            return
+        if await self.bot.article_count(collection) == 0:
+            admin = can_manage(interaction, self.bot.settings.ingest_role)
+            text = EMPTY_FOR_ADMINS if admin else EMPTY_FOR_MEMBERS
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
             return
         limited = self.bot.limiter.check(interaction.user.id, interaction.guild_id)
         if limited is not None:
@@ -105,7 +126,8 @@ class AskCog(commands.Cog):
         last = len(reply.embeds) - 1
         for i, embeds in enumerate(reply.embeds):
             if i == last and reply.answer_id:
-                await interaction.followup.send(embeds=embeds, view=answer_view(reply.answer_id), allowed_mentions=NONE)
+                view = answer_view(reply.answer_id, sources=reply.has_sources)
+                await interaction.followup.send(embeds=embeds, view=view, allowed_mentions=NONE)
             else:
                 await interaction.followup.send(embeds=embeds, allowed_mentions=NONE)
 
@@ -118,9 +140,13 @@ class AskCog(commands.Cog):
         channel = message.channel
         in_our_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
         is_dm = message.guild is None
-        if not (is_dm or in_our_thread or me in message.mentions):
+        mentioned = me in message.mentions
+        # Without the message content intent, Discord sends an empty text for a thread message that does not
+        # mention the bot: there is nothing to read, so only mentions are answered there.
+        follow_up = in_our_thread and self.bot.settings.message_content
+        if not (is_dm or mentioned or follow_up):
             return
-        question = self._strip_mentions(message.content, me.id)
+        question = readable_question(message.content, message_resolver(message), bot_id=me.id)
         try:
             await self._handle(message, question, in_our_thread=in_our_thread)
         except Exception:
@@ -132,10 +158,6 @@ class AskCog(commands.Cog):
             except discord.HTTPException:
                 log.warning("could not send the apology for error %s", error_id)
 
-    @staticmethod
-    def _strip_mentions(content: str, bot_id: int) -> str:
-        return " ".join(re.sub(rf"<@!?{bot_id}>", " ", content).split())
-
     async def _refuse(self, message: discord.Message, text: str) -> None:
         await message.reply(text, mention_author=False, allowed_mentions=NONE, delete_after=REFUSAL_SECONDS)
 
@@ -146,6 +168,11 @@ class AskCog(commands.Cog):
             return
         if not question:
             await self._refuse(message, "Ask me a question after the mention, e.g. “@newsdesk what did NATO decide?”")
+            return
+        if await self.bot.article_count(collection) == 0:
+            admin = member_can_manage(message.author, self.bot.settings.ingest_role)
+            text = EMPTY_FOR_ADMINS if admin else EMPTY_FOR_MEMBERS
+            await message.reply(text, mention_author=False, allowed_mentions=NONE)
             return
         guild_id = message.guild.id if message.guild else None
         limited = self.bot.limiter.check(message.author.id, guild_id)
@@ -205,7 +232,7 @@ class AskCog(commands.Cog):
         last = len(reply.embeds) - 1
         for i, embeds in enumerate(reply.embeds):
             if i == last and reply.answer_id:
-                extra["view"] = answer_view(reply.answer_id)
+                extra["view"] = answer_view(reply.answer_id, sources=reply.has_sources)
             await target.send(embeds=embeds, allowed_mentions=NONE, **extra)
             extra.pop("reference", None)
 

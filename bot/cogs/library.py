@@ -1,8 +1,14 @@
 """A server's knowledge base: `/ingest` (a URL or an attached file), `/articles`, `/forget`.
 
-Adding and removing articles changes what everyone in the server is told, so only members with Manage Server, or
-with the role named by `NEWSDESK_INGEST_ROLE`, may do it; others get an ephemeral refusal. Listing is open to all.
-Each server only ever touches its own collection (`guild-<id>`).
+Adding and removing articles changes what everyone in the server is told, so `/ingest` and `/forget` are registered
+with `default_member_permissions` = Manage Server (Discord shows them only to such members, unless a server's admins
+grant them to a role under Server Settings > Integrations), and the bot checks again itself: Manage Server, or the
+role named by `NEWSDESK_INGEST_ROLE`; others get an ephemeral refusal. Listing is open to all. Each server only ever
+touches its own collection (`guild-<id>`).
+
+Both write commands defer first (ephemerally: progress and results are for the admin who ran them), then wait for
+the store's write lock at most `NEWSDESK_WRITE_WAIT_S`, so Discord's 3-second deadline is never missed while an
+ingest is writing. `NEWSDESK_INGEST_NOTICE=true` adds a short public "N articles added" in the channel.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.access import can_manage
 from bot.answering import BUSY, UNAVAILABLE, apology, new_error_id
 from bot.views import Pager
 from bot.workers import Busy
+from bot.writes import WRITE_BUSY, StoreBusy, wait_for_writer
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.models import IngestReport
 from retrieval.errors import StoreUnavailable
@@ -33,16 +41,6 @@ log = logging.getLogger(__name__)
 NONE = discord.AllowedMentions.none()
 ARTICLES_PER_PAGE = 10
 CHOICE_LIMIT = 100  # Discord's limit for an autocomplete choice's name and value
-
-
-def can_manage(interaction: discord.Interaction, ingest_role: str | None) -> bool:
-    """Manage Server (Administrator implies it), or a role with the configured name."""
-    if interaction.guild is None:
-        return False
-    if interaction.permissions.manage_guild:
-        return True
-    roles = getattr(interaction.user, "roles", [])
-    return bool(ingest_role) and any(role.name == ingest_role for role in roles)
 
 
 def report_text(name: str, report: IngestReport) -> str:
@@ -72,10 +70,11 @@ class LibraryCog(commands.Cog):
     @app_commands.command(name="ingest", description="Add a news article to this server's knowledge base.")
     @app_commands.describe(url="A web page with the article", file="A .txt, .md, .html or .jsonl file")
     @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     async def ingest(
         self, interaction: discord.Interaction, url: str | None = None, file: discord.Attachment | None = None
     ) -> None:
-        """Managers only: fetch the URL or read the file, then reply with the ingest summary."""
+        """Managers only: fetch the URL or read the file, then show the ingest summary (to the admin only)."""
         if not can_manage(interaction, self.bot.settings.ingest_role):
             await interaction.response.send_message(self._refusal(), ephemeral=True, allowed_mentions=NONE)
             return
@@ -96,12 +95,16 @@ class LibraryCog(commands.Cog):
             return
         collection = self.bot.collection_for(interaction.guild_id)
         assert collection is not None
-        name = file.filename if file is not None else str(url)
+        name = render.shorten(file.filename if file is not None else str(url), 200)
+        report: IngestReport | None = None
         try:
-            await interaction.response.send_message(
-                f"⏳ Ingesting **{discord.utils.escape_markdown(render.shorten(name, 200))}**…", allowed_mentions=NONE
+            if not await _defer(interaction):
+                return
+            await interaction.edit_original_response(
+                content=f"⏳ Ingesting **{discord.utils.escape_markdown(name)}**…", allowed_mentions=NONE
             )
             services = self.bot.services
+            await asyncio.to_thread(wait_for_writer, services.store, self.bot.settings.write_wait_s)
             if file is not None:
                 data = await file.read()
                 filename = file.filename
@@ -109,7 +112,9 @@ class LibraryCog(commands.Cog):
                 report = await ticket.run(lambda: services.ingestor.ingest_bytes(filename, data, collection))
             else:
                 report = await ticket.run(lambda: services.ingestor.ingest([str(url)], collection))
-            text = ("✅ " if report.ok else "⚠️ ") + report_text(render.shorten(name, 200), report)
+            text = ("✅ " if report.ok else "⚠️ ") + report_text(name, report)
+        except StoreBusy:
+            text = WRITE_BUSY
         except StoreUnavailable:
             text = UNAVAILABLE
         except Exception:
@@ -118,7 +123,20 @@ class LibraryCog(commands.Cog):
             text = apology(error_id)
         finally:
             ticket.cancel()  # give the place in the queue back (a no-op once the ticket has run)
-        await interaction.edit_original_response(content=text, allowed_mentions=NONE)
+        await _edit(interaction, text)
+        if report is not None and self.bot.settings.ingest_notice:
+            await self._notice(interaction, report)
+
+    async def _notice(self, interaction: discord.Interaction, report: IngestReport) -> None:
+        """The optional public line ("2 articles added") for the channel; nothing when nothing changed."""
+        text = notice_text(report)
+        channel = interaction.channel
+        if text is None or channel is None or not isinstance(channel, discord.abc.Messageable):
+            return
+        try:
+            await channel.send(text, allowed_mentions=NONE)
+        except discord.HTTPException:
+            log.warning("could not post the ingest notice in channel %s", interaction.channel_id, exc_info=True)
 
     def _check_file(self, file: discord.Attachment) -> str | None:
         suffix = Path(file.filename).suffix.lower()
@@ -165,24 +183,34 @@ class LibraryCog(commands.Cog):
     @app_commands.command(name="forget", description="Remove an article from this server's knowledge base.")
     @app_commands.describe(article="The article to remove (start typing its title)")
     @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     async def forget(self, interaction: discord.Interaction, article: str) -> None:
+        """Managers only: remove one article; the reply is only shown to the admin."""
         if not can_manage(interaction, self.bot.settings.ingest_role):
             await interaction.response.send_message(self._refusal(), ephemeral=True, allowed_mentions=NONE)
             return
         collection = self.bot.collection_for(interaction.guild_id)
         assert collection is not None
-        try:
-            removed = await asyncio.to_thread(self._forget, collection, article)
-        except StoreUnavailable:
-            await interaction.response.send_message(UNAVAILABLE, ephemeral=True, allowed_mentions=NONE)
+        if not await _defer(interaction):
             return
         shown = discord.utils.escape_markdown(render.shorten(article, 200))
-        if removed:
-            await interaction.response.send_message(f"🗑️ Removed `{shown}`.", allowed_mentions=NONE)
+        store = self.bot.services.store
+        try:
+            await asyncio.to_thread(wait_for_writer, store, self.bot.settings.write_wait_s)
+            removed = await asyncio.to_thread(self._forget, collection, article)
+        except StoreBusy:
+            text = WRITE_BUSY
+        except StoreUnavailable:
+            text = UNAVAILABLE
+        except Exception:
+            error_id = new_error_id()
+            log.exception("error %s while forgetting %s", error_id, article)
+            text = apology(error_id)
         else:
-            await interaction.response.send_message(
-                f"There is no article `{shown}` in this server (see /articles).", ephemeral=True, allowed_mentions=NONE
+            text = (
+                f"🗑️ Removed `{shown}`." if removed else f"There is no article `{shown}` in this server (see /articles)."
             )
+        await _edit(interaction, text)
 
     def _forget(self, collection: str, article_id: str) -> bool:
         if not self.bot.services.store.has_collection(collection):
@@ -211,3 +239,33 @@ class LibraryCog(commands.Cog):
             if len(choices) == 25:
                 break
         return choices
+
+
+def notice_text(report: IngestReport) -> str | None:
+    """ "3 articles added" (and updated), for everyone in the channel; None when nothing was added or updated."""
+    parts = []
+    for count, verb in ((len(report.added), "added"), (len(report.updated), "updated")):
+        if count:
+            parts.append(f"{count} article{'s' if count != 1 else ''} {verb}")
+    if not parts:
+        return None
+    return "📰 " + " and ".join(parts) + " to this server's knowledge base. Ask about them with /ask."
+
+
+async def _defer(interaction: discord.Interaction) -> bool:
+    """Acknowledge at once, visibly only to the user ("thinking…"); False when Discord no longer accepts it."""
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.HTTPException:
+        log.warning(
+            "could not defer /%s (interaction expired?)", interaction.command.name if interaction.command else "?"
+        )
+        return False
+    return True
+
+
+async def _edit(interaction: discord.Interaction, text: str) -> None:
+    try:
+        await interaction.edit_original_response(content=text, allowed_mentions=NONE)
+    except discord.HTTPException:
+        log.warning("could not show the result of /%s", interaction.command.name if interaction.command else "?")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.settings import Settings
 
@@ -104,7 +104,7 @@ def _anthropic(settings: Settings) -> BaseChatModel:
         raise _missing("anthropic", "langchain-anthropic") from exc
     if settings.anthropic_api_key is None:
         raise ProviderUnavailable("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
-    kwargs = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
+    kwargs: dict[str, Any] = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
     return ChatAnthropic(  # type: ignore[call-arg]
         model=settings.llm_model or DEFAULT_MODELS["anthropic"],
         api_key=settings.anthropic_api_key,
@@ -122,7 +122,7 @@ def _ollama(settings: Settings) -> BaseChatModel:
         from langchain_ollama import ChatOllama
     except ImportError as exc:
         raise _missing("ollama", "langchain-ollama") from exc
-    kwargs = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
+    kwargs: dict[str, Any] = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
     return ChatOllama(
         model=settings.llm_model or DEFAULT_MODELS["ollama"],
         temperature=settings.llm_temperature,

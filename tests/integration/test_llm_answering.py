@@ -453,3 +453,15 @@ def test_an_invented_answer_falls_back_to_the_fallbacks_own_decision(base: Servi
     assert answer.abstained and not answer.citations
     assert answer.answer == "The ingested articles do not answer this question."
     assert answer.verification is not None and answer.verification["reason"] == "no_sentence_supported"
+
+
+def test_an_invented_answer_to_an_unanswerable_question_ends_in_the_extractive_decline(
+    base: Services, fake: FakeOpenAI
+) -> None:
+    """With the real extractive fallback: its own calibrated threshold declines, so no unrelated quote is shown."""
+    fake.respond_with(replying("The 2022 World Cup was won by Argentina, who beat France on penalties [{n}]."))
+    answer = llm_chain(base, fake.base_url).ask("Who won the 2022 football World Cup final?")
+    assert answer.verification is not None and answer.verification["reason"] == "no_sentence_supported"
+    assert answer.verification["fallback"] is True
+    assert answer.abstained and not answer.citations
+    assert "Argentina" not in answer.answer

@@ -163,6 +163,41 @@ def test_a_claim_spanning_two_sentences_quotes_both_verbatim(verifier: CitationV
     assert result.citations[0].quote == text
 
 
+ELECTION = (
+    "The February 1974 general election created a hung parliament with no party in overall control. "
+    "Sir Edward had gone to the country amid a miners' strike and a three-day week. "
+    "Labour emerged with the most seats, but its 301 MPs were 17 short of a majority."
+)
+
+
+def test_two_sentences_a_sentence_apart_may_support_a_claim_together(verifier: CitationVerifier) -> None:
+    claim = "The February 1974 election left a hung parliament, with Labour's 301 MPs still 17 short of a majority [1]."
+    result = verifier.verify(claim, [chunk(1, ELECTION, "Heath and the 1974 election")])
+    assert result.sentences_kept == 1, result.checks[0].reason
+    quote = result.citations[0].quote
+    assert "February 1974" in quote and "301 MPs" in quote
+
+
+def test_a_neighbouring_sentence_that_negates_the_claim_drops_it(verifier: CitationVerifier) -> None:
+    text = (
+        "Sizzla's UK tour was cancelled after Scotland Yard said it was examining lyrics by eight reggae artists. "
+        "It would not confirm that Sizzla was among them."
+    )
+    claim = "Scotland Yard confirmed that Sizzla was one of the eight reggae artists it was examining [1]."
+    result = verifier.verify(claim, [chunk(1, text, "Sizzla tour cancelled")])
+    assert result.sentences_dropped == 1
+    assert "negates" in (result.checks[0].reason or "")
+
+
+def test_a_swap_in_the_best_sentence_is_not_mended_by_other_sentences(verifier: CitationVerifier) -> None:
+    text = (
+        "Smith's track record makes impressive reading. "
+        "His appointment has been endorsed by Ferguson and Graeme Souness, who took him to Ibrox as his assistant."
+    )
+    result = verifier.verify("Smith took Graeme Souness to Ibrox as his assistant [1].", [chunk(1, text)])
+    assert result.sentences_dropped == 1
+
+
 def test_quoted_words_must_be_in_the_source(verifier: CitationVerifier, passages: list[RetrievedChunk]) -> None:
     made_up = verifier.verify('Opposition councillors called the plan "a waste of money" [1].', passages)
     assert made_up.sentences_dropped == 1

@@ -78,10 +78,11 @@ def test_long_texts_are_truncated_like_sentence_transformers(onnx: OnnxEmbedder,
 
 
 def test_order_batching_and_interfaces_agree(onnx: OnnxEmbedder, torch_model: TorchEmbedder) -> None:
-    texts = sample_sentences()[:40]  # one batch: reordering its rows changes nothing
+    texts = sample_sentences()[:40]  # several batches, cut from the texts sorted by (length, text)
     forward = onnx.embed_array(texts)
     backward = onnx.embed_array(texts[::-1])
-    np.testing.assert_allclose(forward, backward[::-1], atol=1e-5)  # length sorting never reorders results
+    # the same texts form the same batches in any order, and results come back in the caller's order
+    np.testing.assert_allclose(forward, backward[::-1], atol=1e-5)
     # int8 activations are scaled per batch, so a text alone and in a batch differ slightly, never by much.
     assert float(np.dot(onnx.embed_query(texts[3]), forward[3])) >= 0.98
     assert np.allclose(onnx.embed_query(texts[3]), onnx.embed_array([texts[3]])[0], atol=1e-6)
@@ -89,6 +90,13 @@ def test_order_batching_and_interfaces_agree(onnx: OnnxEmbedder, torch_model: To
     assert isinstance(docs[0][0], float) and np.allclose(docs, forward, atol=1e-5)
     assert onnx.embed_array([]).shape == (0, 384) and onnx.embed_documents([]) == []
     assert onnx.count_tokens(texts) == torch_model.count_tokens(texts)
+
+
+def test_batches_run_in_parallel_give_the_vectors_of_one_thread(cache_dir: Path) -> None:
+    texts = sample_sentences() * 3  # enough for many batches
+    parallel = OnnxEmbedder(bundled_model_path(), cache_dir, threads=2)
+    serial = OnnxEmbedder(bundled_model_path(), cache_dir, threads=1)
+    np.testing.assert_allclose(parallel.embed_array(texts), serial.embed_array(texts), atol=1e-6)
 
 
 def test_threads_can_share_one_embedder(onnx: OnnxEmbedder) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.clauses import unsupported_clause
+from retrieval.clauses import unsupported_clause, unsupported_consequence
 from retrieval.polarity import conflict
-from retrieval.roles import swapped
+from retrieval.roles import crossed, swapped
 from retrieval.substitutions import substituted
 
 
@@ -22,6 +22,11 @@ from retrieval.substitutions import substituted
         ("He is competing with the backing of Lottery funding.", "He is competing without Lottery funding."),
         ("Roddick explained the reason for the split.", "Roddick did not give a reason for the split."),
         ("The council did not approve the budget.", "The council approved the budget on Tuesday."),
+        (
+            "Crystal Cruises has committed to the technology.",
+            "Crystal Cruises has not yet committed to the technology.",
+        ),
+        ("The BPI found no shortage of independent music to download.", "The BPI found a lack of independent music."),
     ],
 )
 def test_flipped_polarity_is_a_conflict(claim: str, source: str) -> None:
@@ -41,6 +46,10 @@ def test_flipped_polarity_is_a_conflict(claim: str, source: str) -> None:
         ("OutKast did not score a UK hit until 2001.", "It took until 2001 for the pair to score a UK hit."),
         ("There is no doubt Ukraine may use the weapons.", "There is no doubt that Ukraine may use the weapons."),
         ("Nobody was hurt in the floods.", "Emergency services said no one was injured."),
+        (
+            "He was perhaps less driven by politics than he believed.",
+            '"Maybe I wasn\'t as driven by politics," he said.',
+        ),
     ],
 )
 def test_same_polarity_in_other_words_is_no_conflict(claim: str, source: str) -> None:
@@ -87,6 +96,8 @@ def test_same_roles_in_another_order_are_no_swap(claim: str, source: str) -> Non
         ("About 10,000 phones are stolen every week.", "About 10,000 phones are stolen every month."),
         ("Vodafone offers a free syncing service.", "O2 also offers a free syncing service."),
         ("Profits fell sharply in the last quarter.", "Profits rose sharply in the last quarter."),
+        ("Google's pages will link to the online store eBay.", "Google's pages will link to the online store Amazon."),
+        ("Shadow health secretary Tim Collins said so.", "Tim Collins, the shadow education secretary, said so."),
     ],
 )
 def test_a_substituted_word_is_caught(claim: str, source: str) -> None:
@@ -110,3 +121,57 @@ def test_an_invented_consequence_is_caught_and_a_rewording_is_not() -> None:
         source,
     )
     assert unsupported_clause("The company stands accused of giving illegal drugs to elite athletes.", source) is None
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        (
+            "Million Dollar Baby has 11 nominations while The Aviator has seven.",
+            "Million Dollar Baby has seven nominations while The Aviator has 11.",
+        ),
+        (
+            "Brent crude gained $1.64 to $47.10, while US light crude rose $1.32 to $44.45.",
+            "US light crude rose $1.64 to $47.10, while Brent crude gained $1.32 to $44.45.",
+        ),
+        (
+            "Bruce Willis's family comedy The Pacifier fell to second, while Vin Diesel's movie Hostage opened fourth.",
+            "Vin Diesel's family comedy The Pacifier fell to second. New Bruce Willis movie Hostage opened fourth.",
+        ),
+        (
+            "Rijkaard says Frisk greeted him and apologised.",
+            '"Frisk says Rijkaard greeted him and apologised," Gaillard said.',
+        ),
+        (
+            "It was good to have Gethin's experience alongside Mefin.",
+            "It is good to have Mefin's experience and Gethin.",
+        ),
+    ],
+)
+def test_names_or_figures_bound_to_other_words_are_caught(claim: str, source: str) -> None:
+    assert crossed(claim, source)
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        ("The tries went to Murphy and Stringer.", "The tries went to Stringer and Murphy."),
+        ("Ericsson made a 10.8bn kronor loss in 2003.", "Ericsson made a loss of 10.8bn kronor in 2003."),
+        ("SonyBMG will release One Night next week.", "One Night will be released next week by SonyBMG."),
+        (
+            "Venus Williams could face Davenport in the quarter-finals.",
+            "Davenport could meet Venus Williams in the quarter-finals.",
+        ),
+    ],
+)
+def test_the_same_bindings_in_another_order_are_no_swap(claim: str, source: str) -> None:
+    assert crossed(claim, source) is None
+
+
+def test_a_cause_the_source_does_not_state_is_invented() -> None:
+    source = "The company has been accused of distributing illegal drugs to elite athletes."
+    assert unsupported_consequence("It was accused of supplying drugs to athletes, which led to its closure.", source)
+    assert unsupported_consequence("Canada began a moratorium, a move which prompted Germany to act.", source)
+    forced = "Protests over water charges forced the government to cancel the contract."
+    assert unsupported_consequence("Mass protests forced the government to cancel the contract.", forced) is None
+    assert unsupported_consequence("The company was accused of supplying drugs to athletes.", source) is None

@@ -66,8 +66,28 @@ def test_with_two_sentences_each_number_must_come_from_the_sentence_about_it() -
     assert number_problem("Over 65s own a mobile.", [first, second]) is None
 
 
-def test_the_unit_says_which_sentence_a_number_comes_from() -> None:
+def test_a_hyphenated_compound_says_which_sentence_a_number_comes_from() -> None:
     first = "After recovering from a trapped nerve, the 31-year-old is relishing his role."
     second = '"I had six weeks out but I have resumed my form," he said.'
     assert number_problem("The 31-year-old missed six weeks with a trapped nerve.", [first, second]) is None
     assert number_problem("The 31-year-old missed nine weeks with a trapped nerve.", [first, second])
+
+
+def test_a_unit_alone_does_not_borrow_a_number_from_the_neighbouring_sentence() -> None:
+    first = 'Manufacturers will continue to face "serious challenges" over the next two years, the BCC said.'
+    second = "Exports picked up to their best levels in eight years."
+    assert number_problem("Manufacturers face serious challenges over the next eight years.", [first, second])
+    first = "The Liberal Democrats came second in 2001, just under 6,000 votes behind Labour."
+    second = "Oona King had a 10,000-vote majority in 2001."
+    assert number_problem("The Liberal Democrats came second, 10,000 votes behind Labour.", [first, second])
+
+
+def test_spans_of_time_and_pairs_in_words_are_numbers() -> None:
+    assert number_problem("It is a quarter of a century since the bombings began.", ["It is 25 years since."]) is None
+    assert number_problem("It is half a century since the bombings began.", ["It is 25 years since."])
+    assert number_problem("A pair of breaks created two tries.", ["Two breaks set up two tries."]) is None
+
+
+def test_a_brand_that_starts_with_a_digit_is_no_number() -> None:
+    assert number_problem("3ami built the system.", ["The system came from security firm 3ami."]) is None
+    assert number_problem("It reached 10mph.", ["It reached 12mph."])
