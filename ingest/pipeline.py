@@ -190,9 +190,8 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         stop = threading.Event()
-        threading.Thread(target=self._warm_up_store, args=(collection,), name="ingest-warm-up", daemon=True).start()
         try:
-            prepared = _Stage("prepare", self._prepare_batches(items), stop)
+            prepared = _Stage("prepare", self._prepare_batches(items, collection), stop)
             embedded = _Stage("embed", (self._embed(collection, b) for b in prepared), stop)
             for batch in embedded:
                 self._store(collection, batch, report)
@@ -215,8 +214,11 @@ class Ingestor:
             log.debug("store warm-up failed", exc_info=True)
 
     # --- stage 1: load, clean, chunk (own thread) ----------------------------------------------------------------
-    def _prepare_batches(self, items: Iterable[RawArticle | IngestFailure]) -> Iterator[_Batch]:
+    def _prepare_batches(self, items: Iterable[RawArticle | IngestFailure], collection: str) -> Iterator[_Batch]:
+        """Load, clean and chunk in batches. Chroma is warmed up only once an article has loaded: a command whose
+        every input is missing or unreadable must fail fast, without importing Chroma."""
         seen: dict[str, str] = {}
+        warmed = False
         batch = _Batch([], [], 0)
         chunks = 0
         limit = FIRST_BATCH_ARTICLES
@@ -228,6 +230,11 @@ class Ingestor:
             prepared = self._prepare(item, batch.failures, seen)
             if prepared is None:
                 continue
+            if not warmed:
+                warmed = True
+                threading.Thread(
+                    target=self._warm_up_store, args=(collection,), name="ingest-warm-up", daemon=True
+                ).start()
             batch.prepared.append(prepared)
             chunks += len(prepared.chunks)
             if len(batch.prepared) >= limit or chunks >= BATCH_CHUNKS:

@@ -268,7 +268,7 @@ def one_story(row: np.ndarray) -> bool:
     names, figures and every content word but at most one: answer. The answerability model was fitted on a
     collection of 2,225 stories; asked of a collection of one short story ("When will the harbour wall be
     finished?") its features fall outside what it saw and it declines plain questions. Measured on the bank's cached
-    retrieval: no decision changed on train or test, one answerable dev question no longer declined (false declines
+    retrieval: no decision changed on test, one answerable dev question no longer declined (false declines
     4.2% -> 3.8%), no unanswerable one answered; sample.jsonl false declines 1 of 24 -> 0."""
     col = QUESTION_FEATURES.index
     return bool(
