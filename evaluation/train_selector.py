@@ -115,14 +115,23 @@ BAGS = 5  # models averaged (different seeds and row/feature samples): a steadie
 
 def fit_trees(rows: Sequence[Rows], params: dict[str, Any]) -> TreeModel:
     """`BAGS` boosted models on bootstrap-like samples, merged into one by averaging their logits."""
+    x, y, _ = _stack([r for r in rows if len(r.y)])
+    params = {k: v for k, v in params.items() if k != "subsample"}
+    return bagged_trees(x, y, list(FEATURE_NAMES), [MONOTONE.get(name, 0) for name in FEATURE_NAMES], params)
+
+
+def bagged_trees(
+    x: np.ndarray, y: np.ndarray, features: list[str], monotone: list[int], params: dict[str, Any]
+) -> TreeModel:
+    """`BAGS` monotone-constrained LightGBM models with fixed seeds, merged into one by averaging their logits:
+    one recipe for the sentence selector and the question-level decline model, so both refit exactly."""
     import lightgbm as lgb
 
-    x, y, _ = _stack([r for r in rows if len(r.y)])
     merged: TreeModel | None = None
     for bag in range(BAGS):
         model = lgb.LGBMClassifier(
             objective="binary",
-            monotone_constraints=[MONOTONE.get(name, 0) for name in FEATURE_NAMES],
+            monotone_constraints=monotone,
             random_state=SEED + bag,
             subsample=0.8,
             subsample_freq=1,
@@ -131,10 +140,10 @@ def fit_trees(rows: Sequence[Rows], params: dict[str, Any]) -> TreeModel:
             force_row_wise=True,
             n_jobs=1,
             verbose=-1,
-            **{k: v for k, v in params.items() if k != "subsample"},
+            **params,
         )
         model.fit(x, y)
-        part = TreeModel.from_lightgbm(model.booster_.dump_model(), list(FEATURE_NAMES))
+        part = TreeModel.from_lightgbm(model.booster_.dump_model(), features)
         for tree in part.trees:
             tree.value = tree.value / BAGS
         merged = part if merged is None else TreeModel(merged.features, merged.trees + part.trees)
@@ -270,30 +279,13 @@ def fit_gate(x: np.ndarray, y: np.ndarray, spec: dict[str, Any]) -> Gate:
         scale[scale < 1e-9] = 1.0
         fitted = LogisticRegression(C=spec["C"], max_iter=5000).fit((x - mean) / scale, y)
         return LinearModel(list(QUESTION_FEATURES), mean, scale, fitted.coef_[0].copy(), float(fitted.intercept_[0]))
-    import lightgbm as lgb
-
-    merged: TreeModel | None = None
-    for bag in range(BAGS):
-        model = lgb.LGBMClassifier(
-            objective="binary",
-            monotone_constraints=[QUESTION_MONOTONE.get(name, 0) for name in QUESTION_FEATURES],
-            random_state=SEED + bag,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.8,
-            deterministic=True,
-            force_row_wise=True,
-            n_jobs=1,
-            verbose=-1,
-            **{k: v for k, v in spec.items() if k != "kind"},
-        )
-        model.fit(x, y)
-        part = TreeModel.from_lightgbm(model.booster_.dump_model(), list(QUESTION_FEATURES))
-        for tree in part.trees:
-            tree.value = tree.value / BAGS
-        merged = part if merged is None else TreeModel(merged.features, merged.trees + part.trees)
-    assert merged is not None
-    return merged
+    return bagged_trees(
+        x,
+        y,
+        list(QUESTION_FEATURES),
+        [QUESTION_MONOTONE.get(name, 0) for name in QUESTION_FEATURES],
+        {k: v for k, v in spec.items() if k != "kind"},
+    )
 
 
 def calibrate_gate(gate: Gate, x: np.ndarray, answerable: np.ndarray) -> float:
