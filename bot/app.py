@@ -246,7 +246,8 @@ def _warm_blocking(services: Services) -> None:
     """Everything a first question would load: the chain, the embedding model, Chroma and a catalogue.
 
     With the offline answerer a whole question is answered (it also loads the sentence selector); with an LLM only
-    retrieval runs, so no model call is made (and paid for) at start-up.
+    retrieval runs, so no model call is made (and paid for) at start-up, and the parser the citation checks use is
+    loaded.
     """
     chain = services.chain
     services.embedder.embed_documents(["warm up"])
@@ -257,6 +258,9 @@ def _warm_blocking(services: Services) -> None:
         chain.ask("What happened?", collection=collections[0])
     else:
         chain.retrieve("What happened?", collection=collections[0])
+        from retrieval.parsing import shared_parser
+
+        shared_parser().warm()  # the citation checks parse every answer; load spaCy before the first one
 
 
 async def _on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:

@@ -260,6 +260,9 @@ class QAChain(Runnable[QAInput | str, QAResult]):
 
 def make_chain(settings: Settings, store: ArticleStore | None = None, embedder: Embedder | None = None) -> QAChain:
     """Build the chain; pass a shared store and embedder to reuse one model and one Chroma client per process."""
+    from retrieval.parsing import use_model
+
+    use_model(settings.spacy_model)
     if embedder is None:
         from retrieval.embeddings import make_embedder
 

@@ -175,6 +175,27 @@ def _normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
     return _N_IN_M.sub(rate, _AND_A.sub(mixed, _IDIOM.sub(idiom, text))), spans
 
 
+def _in_name(text: str, match: re.Match[str]) -> bool:
+    """A number word capitalised inside a sentence is part of a name: "the Six Nations", "a Five spokesman" (the
+    channel), "the Famous Five". One that opens a sentence or a quote is a number ("Eighteen-year-old Mirza")."""
+    if not text[match.start() : match.start() + 1].isupper():
+        return False
+    before = text[: match.start()].rstrip(" \"'“‘(")
+    return bool(before) and before[-1] not in ".!?:;\n"
+
+
+_ZONES = frozenset({"gmt", "bst", "utc", "cet", "est", "edt", "pst", "et", "pt", "local"})
+
+
+def _clock(value: float, next_word: str, written: str) -> float | None:
+    """A time of day on the 24-hour clock ("7pm" and "1900 GMT" are 1900), or None when the number is none."""
+    if next_word in ("am", "pm") and value == int(value) and 1 <= value <= 12:
+        return (value % 12 + (12 if next_word == "pm" else 0)) * 100
+    if next_word in _ZONES and re.fullmatch(r"[0-2]\d[0-5]\d", written.strip()) and value < 2400:
+        return value
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> tuple[Quantity, ...]:
     original = text
@@ -216,6 +237,13 @@ def _parse(text: str) -> tuple[Quantity, ...]:
             time_unit = unit_word.rstrip("s") if unit_word not in ("yards",) else "yard"
         elif word_at(k) == "of" and word_at(k + 1) in _CURRENCY_WORDS:
             currency = _CURRENCY_WORDS[word_at(k + 1)]
+        if kind == "count" and currency is None and time_unit is None:
+            clock = _clock(value, word_at(k), text[start:end])
+            if clock is not None:  # "7pm" and "1900 GMT" are one time of day
+                value, kind = clock, "clock"
+                if word_at(k) in ("am", "pm"):
+                    end = tokens[k][0].end()
+                    k += 1
         found.append(Quantity(value, kind, currency, time_unit, text[start:end], start, end))
         return k
 
@@ -252,7 +280,7 @@ def _parse(text: str) -> tuple[Quantity, ...]:
                 continue
             i = follow(i, match.start(), match.end(), value, "count", currency)
             continue
-        if not word:
+        if not word or _in_name(original, match):
             i += 1
             continue
         parts = word.split("-")
@@ -333,6 +361,7 @@ def _parse(text: str) -> tuple[Quantity, ...]:
         while (
             j < len(tokens)
             and tokens[j][1]
+            and (j == i or not _in_name(original, tokens[j][0]))
             and (
                 all(p in _UNITS or p in _BIG or (p == "one" and "-" in tokens[j][1]) for p in tokens[j][1].split("-"))
                 or (tokens[j][1] == "and" and run)
@@ -412,6 +441,33 @@ def _glued(claim: str, q: Quantity) -> str | None:
     return match.group(0).lower() if match else None
 
 
+_SCORE = re.compile(r"\d+-\d+(?:\s+\d+-\d+)*(?:\s+\(\d+-\d+\))?")
+_AGE = re.compile(r"(?:,\s*|\baged\s+)$", re.I)
+
+
+def _tail(compound: str) -> str:
+    return compound.split("-", 1)[1] if "-" in compound else compound
+
+
+def _same_mark(claim: str, q: Quantity, sentence: str, pool: list[Quantity]) -> bool:
+    """True when the sentence writes the number the way the claim marks it: the same hyphenated compound ("the
+    31-year-old"; "eighteen-year-old" for "18-year-old"), the same score ("6-4 6-2"), or an age ("Mirza, 18," or
+    "aged 18" for "the 18-year-old")."""
+    matching = [p for p in pool if q.matches(p)]
+    if not matching:
+        return False
+    glued = _glued(claim, q) or (q.text.strip().lower() if "-" in q.text else None)
+    written = (_glued(sentence, p) or (p.text.strip().lower() if "-" in p.text else None) for p in matching)
+    if glued and any(_tail(g) == _tail(glued) for g in written if g):
+        return True
+    scores = [m.group(0) for m in _SCORE.finditer(claim) if m.start() <= q.end and q.start < m.end()]
+    if any(score in sentence for score in scores):
+        return True
+    if _AGE.search(claim[: q.start]) and claim[q.end : q.end + 1] in (",", ".", ")", " ", ""):
+        return any(_glued(sentence, p) in (f"{p.text.strip()}-year-old",) for p in matching)
+    return False
+
+
 def number_problem(claim: str, sentences: list[str]) -> str | None:
     """Why the claim's numbers are not supported by `sentences` (one, or two used together), or None.
 
@@ -437,9 +493,8 @@ def number_problem(claim: str, sentences: list[str]) -> str | None:
         owners = [i for i, sc in enumerate(scores) if sc >= max(scores) - 1e-9]
         if any(stated(q, pools[i]) for i in owners):
             continue
-        glued = _glued(claim, q)
-        if glued and any(glued in s.lower() and stated(q, pool) for s, pool in zip(sentences, pools, strict=True)):
-            continue  # "the 31-year-old": the compound itself says which sentence the number comes from
+        if any(_same_mark(claim, q, s, pool) for s, pool in zip(sentences, pools, strict=True)):
+            continue  # "the 31-year-old", "6-4 6-2": the way it is written says which sentence it comes from
         where = "either sentence" if not any(stated(q, p) for p in pools) else "the sentence about it"
         return f"{q.text.strip()!r} is not in {where}"
     return None

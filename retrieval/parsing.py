@@ -84,9 +84,23 @@ class Parser:
 
 
 @cache
-def shared_parser(model: str = DEFAULT_MODEL) -> Parser:
-    """The process-wide parser for `model`. Components take a `Parser` argument, so tests can pass their own."""
+def _parser_for(model: str) -> Parser:
     return Parser(model)
+
+
+_configured_model = DEFAULT_MODEL
+
+
+def use_model(model: str) -> None:
+    """Make `model` the pipeline `shared_parser()` returns (`make_chain` passes `NEWSDESK_SPACY_MODEL` here)."""
+    global _configured_model
+    _configured_model = model
+
+
+def shared_parser(model: str | None = None) -> Parser:
+    """The process-wide parser for `model` (default: the configured one). Checks take a `Parser` argument, so tests
+    can pass their own."""
+    return _parser_for(model or _configured_model)
 
 
 def describe(doc: Doc) -> list[dict[str, Any]]:

@@ -46,8 +46,23 @@ def _scope_end(folded: str, start: int) -> int:
     return boundary.start() if boundary else len(folded)
 
 
+_TITLE_CUE = re.compile(r"\b(?:No|Not|Never|Nothing|None|Nobody|Without|Don't|Can't|Won't|Ain't)(?=\s+[A-Z0-9])")
+
+
+def _without_titles(text: str) -> str:
+    """`text` with capitalised cue words inside a title blanked ("Boys Don't Cry", "released No More"): a title
+    negates nothing. A capitalised cue that opens a sentence, a quote or a reply ("No. Definitely not.") stays."""
+
+    def blank(match: re.Match[str]) -> str:
+        before = text[: match.start()].rstrip(" \"'“‘(")
+        return match.group(0) if not before or before[-1] in ".!?:;" else " " * len(match.group(0))
+
+    return _TITLE_CUE.sub(blank, text)
+
+
 def polarities(text: str) -> dict[str, set[bool]]:
     """Content-word stem -> the polarities it occurs with (True: inside a negation's scope)."""
+    text = _without_titles(text)
     folded = fold(text)
     idioms = [m.span() for m in _IDIOMS.finditer(folded)]
     words = tokens(text)
@@ -75,7 +90,7 @@ def polarities(text: str) -> dict[str, set[bool]]:
 
 def is_negated(text: str) -> bool:
     """True when `text` holds a negation cue outside an affirmative idiom (and not of "not ... until")."""
-    folded = _IDIOMS.sub(" ", fold(text))
+    folded = _IDIOMS.sub(" ", fold(_without_titles(text)))
     for token in tokens(folded):
         if _is_cue(token):
             if not _UNTIL.search(folded, token.end, _scope_end(folded, token.end)):

@@ -53,6 +53,7 @@ class QuestionInfo:
     names: list[str] = field(default_factory=list)
     name_stems: set[str] = field(default_factory=set)
     speaker: str | None = None
+    speaker_names: list[str] = field(default_factory=list)  # the names of the speaker's phrase ("Emmanuel Macron")
     wants_number: bool = False
     wants_date: bool = False
     wants_person: bool = False
@@ -86,6 +87,7 @@ def analyse(question: str) -> QuestionInfo:
         speaker = next(g for g in m.groups() if g)
         speaker_names = _names(speaker, skip_sentence_starts=False)
         info.speaker = speaker_names[-1] if speaker_names else None
+        info.speaker_names = speaker_names
     info.wants_number = bool(_NUMBER.search(question))
     info.wants_date = bool(_WHEN.search(question))
     info.wants_author = bool(_AUTHOR.search(question))

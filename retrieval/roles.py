@@ -10,9 +10,9 @@ Passive voice reverses order without reversing roles ("Federer was beaten by Rod
 form of "to be" and followed by "by" counts with its sides mirrored; one without its agent ("One Night will be
 released next week") is no anchor, since nothing says who acts.
 
-Why not a dependency parser: the only English spaCy pipelines on PyPI are unofficial re-uploads of the model
-(the maintained ones are published elsewhere, and nothing may download at run time), and loading one would add
-about a second to start-up; the order check needs neither, and is easy to reason about when it is wrong.
+This is the word-order half of the role checks; `retrieval.syntax` reads the same from a dependency parse and, in
+`retrieval.verification`, vetoes this check's "trade places" verdict where the parse puts the names in the same roles
+on both sides (a passive participle or a possessive misleads word order), or where the two "names" are parts of one.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ paraphrase than error.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from retrieval.stemming import porter_stem
@@ -46,8 +48,13 @@ _EXCLUSIVE: list[list[tuple[str, ...]]] = [
                                                                               "prohibited")],
     [("strong", "stronger", "strongest"), ("weak", "weaker", "weakest")],
     [("north", "northern"), ("south", "southern"), ("east", "eastern"), ("west", "western")],
-    [("minute", "minutes"), ("hour", "hours"), ("day", "days", "daily"),
-     ("week", "weeks", "weekly"), ("month", "months", "monthly"), ("year", "years", "annual", "annually")],
+    [("minute", "minutes"), ("hour", "hours"), ("day", "days", "daily"), ("night", "nights", "nightly"),
+     ("week", "weeks", "weekly"), ("month", "months", "monthly"),
+     ("year", "years", "annual", "annually", "annum")],
+    [("left",), ("right",)],
+    [("ahead", "leading"), ("behind", "trailing", "down")],
+    [("large", "big", "huge", "vast", "massive"), ("small", "little", "tiny", "minority")],
+    [("often", "frequently", "usually", "regularly", "always"), ("rarely", "seldom", "hardly")],
     [("monday",), ("tuesday",), ("wednesday",), ("thursday",), ("friday",), ("saturday",), ("sunday",)],
     [("january",), ("february",), ("march",), ("april",), ("may",), ("june",), ("july",), ("august",),
      ("september",), ("october",), ("november",), ("december",)],
@@ -90,16 +97,28 @@ _CLASS: dict[str, tuple[int, int]] = {
 _FUNCTION_MEMBERS = frozenset({"more", "most", "few", "many"})
 
 
-def _exclusive_clash(claim_stems: set[str], source_stems: set[str]) -> str | None:
-    mine = {_CLASS[s]: s for s in claim_stems - source_stems if s in _CLASS}
-    theirs = {_CLASS[s]: s for s in source_stems - claim_stems if s in _CLASS}
-    claim_meanings = {_CLASS[s] for s in claim_stems if s in _CLASS}
-    for (group, meaning), word in mine.items():
-        if (group, meaning) in {_CLASS[s] for s in source_stems if s in _CLASS}:
-            continue  # the source says it too (in other words)
-        for (g, m), other in theirs.items():
-            if g == group and m != meaning and (g, m) not in claim_meanings:
-                return f"'{word}' where the source says '{other}'"
+Slot = Callable[[str, str], bool]
+
+
+def _any_slot(_mine: str, _theirs: str) -> bool:
+    return True
+
+
+def _exclusive_clash(claim_stems: set[str], source_stems: set[str], slot: Slot = _any_slot) -> str | None:
+    """A claim word of a class whose place in the source holds another word of that class. A same-meaning word
+    elsewhere in the source does not excuse it ("a slump in sales ... the falling popularity" against "a slump in
+    sales ... the growing popularity"); one in the same place does ("sales rose" for "sales grew")."""
+    mine = [(s, _CLASS[s]) for s in sorted(claim_stems - source_stems) if s in _CLASS]
+    theirs = [(s, _CLASS[s]) for s in sorted(source_stems - claim_stems) if s in _CLASS]
+    for word, (group, meaning) in mine:
+        if any(_CLASS.get(s) == (group, meaning) and slot(word, s) for s in source_stems):
+            continue  # the source says it too, in that place (in other words)
+        for other, (g, m) in theirs:
+            if g != group or m == meaning or not slot(word, other):
+                continue
+            if any(_CLASS.get(s) == (g, m) and slot(s, other) for s in claim_stems):
+                continue  # the claim says the source's word too, there
+            return f"'{word}' where the source says '{other}'"
     return None
 
 
@@ -127,7 +146,16 @@ def _negated_form(claim: str, source: str) -> str | None:
     return None
 
 
-def _name_swap(claim: str, source: str, context: str) -> str | None:
+def _proper(text: str, token: Token) -> bool:
+    """A sentence's capitalised first word is a name when the parser tags it a proper noun ("Vodafone offers"),
+    not when it is an ordinary word ("Past Oscar winners")."""
+    from retrieval.parsing import shared_parser
+
+    doc = shared_parser().parse(text)
+    return any(t.idx == token.start and t.pos_ == "PROPN" for t in doc)
+
+
+def _name_swap(claim: str, source: str, context: str, slot: Slot = _any_slot) -> str | None:
     known = name_words(claim, source, context)
     claim_words = [w for w in tokens(claim, known) if w.content]
     source_words = [w for w in tokens(source, known) if w.content]
@@ -137,7 +165,13 @@ def _name_swap(claim: str, source: str, context: str) -> str | None:
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op != "replace":
             continue
-        ours = [w for w in claim_words[i1:i2] if (w.name or _capitalised(claim, w)) and w.stem not in source_stems]
+        ours = [
+            w
+            for w in claim_words[i1:i2]
+            if (w.name or _capitalised(claim, w))
+            and w.stem not in source_stems
+            and (not w.initial or w.acronym or w.word in known or _proper(claim, w))
+        ]
         # A capitalised first word is a name only when it is one elsewhere too ("Several states" is no name).
         others = [
             w
@@ -146,17 +180,37 @@ def _name_swap(claim: str, source: str, context: str) -> str | None:
         ]
         clash = [(a, b) for a in ours for b in others if not same_entity(a.word, b.word, context)]
         if ours and others and len(clash) == len(ours) * len(others):
-            return f"'{clash[0][0].word}' where the source says '{clash[0][1].word}'"
+            placed = next(((a, b) for a, b in clash if slot(a.stem, b.stem)), None)
+            if placed:
+                return f"'{placed[0].word}' where the source says '{placed[1].word}'"
     return None
 
 
-def substituted(claim: str, source: str, context: str = "") -> str | None:
+# Spans of time one side may state in another unit: "within a year" is "in 12 months".
+_SPANS = [
+    (re.compile(r"\b(?:12|twelve) months\b", re.I), "a year"),
+    (re.compile(r"\b(?:52|fifty-two) weeks\b", re.I), "a year"),
+    (re.compile(r"\b(?:7|seven) days\b", re.I), "a week"),
+    (re.compile(r"\b(?:24|twenty-four) hours\b", re.I), "a day"),
+    (re.compile(r"\b(?:60|sixty) minutes\b", re.I), "an hour"),
+]
+
+
+def _spans_as_units(text: str) -> str:
+    for pattern, unit in _SPANS:
+        text = pattern.sub(unit, text)
+    return text
+
+
+def substituted(claim: str, source: str, context: str = "", slot: Slot = _any_slot) -> str | None:
     """Why the claim substitutes a word of its source, or None. `context` (the whole cited passage and its title)
-    tells which names are one entity ("Edward Heath" makes "Heath" for "Sir Edward" no substitution)."""
-    claim_stems = {w.stem for w in tokens(claim) if w.content or w.word in _FUNCTION_MEMBERS}
-    source_stems = {w.stem for w in tokens(source) if w.content or w.word in _FUNCTION_MEMBERS}
+    tells which names are one entity ("Edward Heath" makes "Heath" for "Sir Edward" no substitution). `slot(claim
+    stem, source stem)` says whether the two words stand in the same place (`retrieval.syntax.same_slot` reads it
+    from a parse; by default any place will do)."""
+    claim_stems = {w.stem for w in tokens(_spans_as_units(claim)) if w.content or w.word in _FUNCTION_MEMBERS}
+    source_stems = {w.stem for w in tokens(_spans_as_units(source)) if w.content or w.word in _FUNCTION_MEMBERS}
     return (
-        _exclusive_clash(claim_stems, source_stems)
+        _exclusive_clash(claim_stems, source_stems, slot)
         or _negated_form(claim, source)
-        or _name_swap(claim, source, f"{context}\n{source}")
+        or _name_swap(claim, source, f"{context}\n{source}", slot)
     )

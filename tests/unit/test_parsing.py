@@ -39,3 +39,15 @@ def test_same_text_is_parsed_once_and_batches_keep_order() -> None:
 def test_missing_pipeline_is_a_clear_error() -> None:
     with pytest.raises(ParserUnavailable, match="NEWSDESK_SPACY_MODEL"):
         Parser("no_such_spacy_pipeline").parse("Hello.")
+
+
+def test_the_configured_pipeline_is_the_one_shared() -> None:
+    from retrieval.parsing import DEFAULT_MODEL, use_model
+
+    try:
+        use_model("no_such_spacy_pipeline")
+        with pytest.raises(ParserUnavailable, match="no_such_spacy_pipeline"):
+            shared_parser().parse("Hello.")
+    finally:
+        use_model(DEFAULT_MODEL)
+    assert shared_parser().parse("Hello.").text == "Hello."

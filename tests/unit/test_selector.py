@@ -152,3 +152,16 @@ def test_the_shipped_selector_declines_with_a_question_level_model_calibrated_on
     gate = load_selector().answerability
     assert gate is not None and 0 < gate.abstain_below < 1
     assert gate.meta["chosen_on"] == "dev"
+
+
+def test_a_question_about_what_a_named_person_said_is_declined_when_that_person_is_nowhere_retrieved() -> None:
+    chunks = [_chunk('"The alliance has truly become stronger," Stoltenberg said. Leaders met in Washington.')]
+    selector = TreeModel(list(FEATURE_NAMES), [])
+    selector.answerability = _gate(0.0)  # the model alone would answer anything
+    info, cands, x = _rows("What did Emmanuel Macron say about the alliance?", chunks)
+    assert declines(selector, info, cands, x, np.array([0.9, 0.1]), chunks)
+    info, cands, x = _rows("What did Jens Stoltenberg say about the alliance?", chunks)
+    assert not declines(selector, info, cands, x, np.array([0.9, 0.1]), chunks)
+    # "NATO" is not a full name: the model decides
+    info, cands, x = _rows("According to NATO, how strong is the alliance?", chunks)
+    assert not declines(selector, info, cands, x, np.array([0.9, 0.1]), chunks)

@@ -1,0 +1,433 @@
+"""Who did what to whom, read from a dependency parse: names that trade roles around the verb claim and source share.
+
+A claim that swaps roles in the article's own words ("Roddick beat Federer" cited to "Federer, who has not had a
+coach since May, beat Roddick") shares every word with its source, so embeddings and word overlap both call it a
+paraphrase. Word order is a poor guide (side clauses, passives, participle clauses), the parse is a good one: for
+every verb claim and source share (by lemma), we collect who fills each of its places, with passives mapped to
+active roles ("Roddick was beaten by Federer": Federer is the agent):
+
+* agent: the subject of an active verb, the object of a passive's "by" (a relative clause's "who" is the noun it
+  hangs on; a participle or infinitive clause without a subject inherits its governing verb's: "..., beating X");
+* patient: the direct object, the subject of a passive, an indirect object;
+* "to", "for", "against", ...: the object of each preposition attached to the verb.
+
+A name (a proper noun, with its compound parts: "Orson Welles") that fills one place of the verb in the claim and
+another place of the same verb in the source, and not the claim's place there too, has changed roles
+(`role_swap`). Two places of two shared verbs that trade their fillers between claim and source are a swap too,
+common nouns included ("The Lords proposed ..., but ministers over-ruled them" from "Ministers proposed ..., but the
+Lords over-ruled this"). A verb the source uses more than once counts as agreeing when any of its uses agrees.
+
+Only what the parse really puts in those places counts: a reworded claim with other verbs aligns with nothing, and
+a pronoun or a name the source sentence does not hold fills no comparable place, so true rewordings are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from retrieval.parsing import Parser, shared_parser
+from retrieval.stemming import porter_stem
+
+if TYPE_CHECKING:  # spaCy loads lazily (retrieval.parsing): `newsdesk --help` never imports it
+    from spacy.tokens import Doc, Token
+
+AGENT = "agent"
+PATIENT = "patient"
+_SUBJECTS = frozenset({"nsubj", "csubj"})
+_PATIENTS = frozenset({"dobj", "nsubjpass", "dative", "obj", "iobj"})
+_RELATIVE = frozenset({"who", "which", "that", "whom"})
+# Verbs that hold nobody's role: "X is Y", "X has Y", "X said Y", "X went on to Y".
+_LIGHT = frozenset({"be", "have", "do", "go", "get", "make", "take", "become"})
+# Clauses whose missing subject is their governing verb's: "Federer beat Roddick, winning his fifth title".
+_INHERITS = frozenset({"xcomp", "advcl", "conj", "acl"})
+# Preposition places that are roles (not time or place adjuncts): "lost to X", "played for X", "voted against X".
+_ROLE_PREPOSITIONS = frozenset({"to", "for", "from", "over", "of", "with"})
+# Places shared by both parties: "X worked with Y" is "Y worked with X", so moving between the subject and "with"
+# changes no role.
+WITH = "with"
+
+
+@dataclass(frozen=True)
+class _Use:
+    """One use of a verb: its lemma and, for each place, the name keys (and noun lemmas) that fill it."""
+
+    lemma: str
+    names: dict[str, frozenset[str]]
+    nouns: dict[str, frozenset[str]]
+    inherited: frozenset[str] = frozenset()  # places filled from a governing verb (a parse guess, not a reading)
+
+
+# Titles are capitalised but name nobody: "MP George Galloway" and "MP Oona King" share no one.
+_TITLES = frozenset(
+    "mr mrs ms miss dr sir lord lady dame mp mps president minister prime chancellor secretary shadow".split()
+)
+
+
+def _name_keys(token: Token) -> frozenset[str]:
+    """Lower-case proper-noun words of the phrase headed by `token` and its conjuncts ("Murphy and Stringer")."""
+    keys: set[str] = set()
+    for head in (token, *token.conjuncts):
+        for part in (head, *(c for c in head.children if c.dep_ in ("compound", "flat", "appos"))):
+            if part.pos_ == "PROPN" and part.is_alpha and len(part.text) > 1 and part.lower_ not in _TITLES:
+                keys.add(part.text.lower())
+    return frozenset(keys)
+
+
+def _noun_keys(token: Token) -> frozenset[str]:
+    return frozenset(h.lemma_.lower() for h in (token, *token.conjuncts) if h.pos_ in ("NOUN", "PROPN") and h.is_alpha)
+
+
+def _resolve(token: Token) -> Token:
+    """A relative pronoun stands for the noun its clause hangs on ("Federer, who beat Roddick")."""
+    if token.lower_ in _RELATIVE and token.head.dep_ == "relcl":
+        return token.head.head
+    return token
+
+
+def _places(verb: Token, depth: int = 0, inherited_places: set[str] | None = None) -> dict[str, list[Token]]:
+    """Place name -> the tokens that fill it, with passives mapped to active roles (`inherited_places` collects the
+    places filled from a governing verb)."""
+    places: dict[str, list[Token]] = {}
+    for child in verb.children:
+        if child.dep_ in _SUBJECTS:
+            places.setdefault(AGENT, []).append(_resolve(child))
+        elif child.dep_ in _PATIENTS:
+            places.setdefault(PATIENT, []).append(_resolve(child))
+        elif child.dep_ == "agent":
+            places.setdefault(AGENT, []).extend(c for c in child.children if c.dep_ == "pobj")
+        elif child.dep_ == "prep" and child.lower_ in _ROLE_PREPOSITIONS:
+            places.setdefault(child.lower_, []).extend(c for c in child.children if c.dep_ == "pobj")
+    own_subject = any(c.dep_ in ("nsubj", "nsubjpass", "csubj", "csubjpass") for c in verb.children)
+    if not own_subject and depth < 3:
+        # No subject of its own: "Federer beat Roddick, winning ...", "she was arrested and beheaded".
+        inherited: list[Token] = []
+        if verb.dep_ == "acl":  # "a deal signed by X" / "the man beating X": the noun is the subject
+            inherited = [verb.head]
+        elif verb.dep_ in _INHERITS and verb.head.pos_ in ("VERB", "AUX", "ADJ"):
+            governor = verb.head
+            if governor.pos_ == "ADJ" and governor.dep_ == "acomp":  # "X was likely to sue Y"
+                governor = governor.head
+            inherited = [_resolve(c) for c in governor.children if c.dep_ in ("nsubj", "nsubjpass")]
+            if not inherited and governor.pos_ != "ADJ":
+                inherited = _places(governor, depth + 1).get(AGENT, [])
+        if inherited:
+            role = PATIENT if _is_passive(verb) else AGENT
+            places.setdefault(role, []).extend(inherited)
+            if inherited_places is not None:
+                inherited_places.add(role)
+                if verb.dep_ == "acl":
+                    inherited_places.add("acl")  # "the danger facing nations": a guess at who acts
+    return places
+
+
+def _is_passive(verb: Token) -> bool:
+    """ "was beaten", and the second verb of "was arrested and beheaded"; "a man nominated for" (an acl)."""
+    if any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children):
+        return True
+    if verb.tag_ != "VBN":
+        return False
+    return verb.dep_ == "acl" or (verb.dep_ == "conj" and _is_passive(verb.head))
+
+
+def _uses(doc: Doc) -> list[_Use]:
+    uses = []
+    for token in doc:
+        if token.pos_ != "VERB" or token.lemma_.lower() in _LIGHT or token.dep_ == "amod":
+            continue  # "the sitting MP" describes, it does not act
+        inherited: set[str] = set()
+        places = _places(token, inherited_places=inherited)
+        uses.append(
+            _Use(
+                token.lemma_.lower(),
+                {p: frozenset().union(*(_name_keys(t) for t in ts)) for p, ts in places.items()},
+                {p: frozenset().union(*(_noun_keys(t) for t in ts)) for p, ts in places.items()},
+                frozenset(inherited),
+            )
+        )
+    return uses
+
+
+def _moved(mine: _Use, theirs: Iterable[_Use]) -> str | None:
+    """A name in one place of the claim's verb that every use of the source's verb puts in another place."""
+    theirs = list(theirs)
+    for place, keys in mine.names.items():
+        for key in sorted(keys):
+            if any(key in use.names.get(place, frozenset()) for use in theirs):
+                continue
+            # Where the source holds the name must be the parse's own reading, not a subject guessed from a
+            # governing verb ("X was forced off and Y came on": a misattached Y leaves "came" to X).
+            elsewhere = [
+                other
+                for use in theirs
+                for other, held in use.names.items()
+                if other != place and key in held and other not in use.inherited
+            ]
+            if not elsewhere or not {AGENT, PATIENT} & {place, elsewhere[0]} or WITH in (place, elsewhere[0]):
+                continue
+            # Another name must take part: the claim puts one where the source had this one, or the source puts
+            # one where the claim has it. A lone name in a misparsed clause is no swap.
+            others_there = mine.names.get(elsewhere[0], frozenset()) - {key}
+            others_here = frozenset().union(*(use.names.get(place, frozenset()) for use in theirs)) - {key}
+            if others_there or others_here:
+                return f"{key} is the {place} of '{mine.lemma}' in the claim, the {elsewhere[0]} in the source"
+    return None
+
+
+def _traded(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
+    """Agents of two shared verbs traded: X does A and Y does B in the claim, Y does A and X does B in the source."""
+    shared = [u for u in claim_uses if any(s.lemma == u.lemma for s in source_uses)]
+    for i, first in enumerate(shared):
+        for second in shared[i + 1 :]:
+            if first.lemma == second.lemma:
+                continue
+            for keys in ("names", "nouns"):
+                a1, a2 = getattr(first, keys).get(AGENT, frozenset()), getattr(second, keys).get(AGENT, frozenset())
+                for s1 in (s for s in source_uses if s.lemma == first.lemma):
+                    for s2 in (s for s in source_uses if s.lemma == second.lemma):
+                        b1 = getattr(s1, keys).get(AGENT, frozenset())
+                        b2 = getattr(s2, keys).get(AGENT, frozenset())
+                        x, y = (a1 - b1) & b2, (a2 - b2) & b1
+                        if x and y and not a1 & b1 and not a2 & b2:
+                            return (
+                                f"{min(x)} and {min(y)} trade '{first.lemma}' and '{second.lemma}' between claim "
+                                "and source"
+                            )
+    return None
+
+
+def _bindings(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
+    """Who acts on whom, common nouns included, for verbs both texts use: "the comedian was likely to sue her
+    client" from "her client was likely to sue the comedian" (agent and patient traded), and "the voting age
+    affects only politicians, while candidacy affects millions" from "Candidacy affects only politicians. The voting
+    age affects millions" (each agent bound to the other's patient)."""
+    for mine in claim_uses:
+        theirs = [s for s in source_uses if s.lemma == mine.lemma]
+        if not theirs or "acl" in mine.inherited or any("acl" in s.inherited for s in theirs):
+            continue
+        for x in sorted(mine.nouns.get(AGENT, frozenset())):
+            for y in sorted(mine.nouns.get(PATIENT, frozenset()) - {x}):
+                together = any(x in s.nouns.get(AGENT, ()) and y in s.nouns.get(PATIENT, ()) for s in theirs)
+                if together:
+                    continue
+                traded = any(y in s.nouns.get(AGENT, ()) and x in s.nouns.get(PATIENT, ()) for s in theirs)
+                rebound = (
+                    len(theirs) > 1
+                    and any(x in s.nouns.get(AGENT, ()) for s in theirs)
+                    and any(y in s.nouns.get(PATIENT, ()) for s in theirs)
+                )
+                if traded or rebound:
+                    return f"{x} {mine.lemma}s {y} in the claim, not in the source"
+    return None
+
+
+OWNER = "owner"
+_OWNER_PREPOSITIONS = frozenset({"of", "by", "from"})
+
+
+def _nominal_uses(doc: Doc) -> list[_Use]:
+    """Common nouns with the names they belong to: "Gethin's experience", "the son-in-law of Viktor Pinchuk"."""
+    uses = []
+    for token in doc:
+        if token.pos_ != "NOUN":
+            continue
+        owners: list[Token] = [c for c in token.children if c.dep_ == "poss" or (c.dep_ == "compound")]
+        for prep in (c for c in token.children if c.dep_ == "prep" and c.lower_ in _OWNER_PREPOSITIONS):
+            owners.extend(c for c in prep.children if c.dep_ == "pobj")
+        keys = frozenset().union(*(_name_keys(t) for t in owners))
+        if keys:
+            uses.append(_Use(token.lemma_.lower(), {OWNER: keys}, {}))
+    return uses
+
+
+_Places = dict[str, set[tuple[str, str]]]
+
+
+def _places_of(uses: Iterable[_Use]) -> _Places:
+    """Name key -> the (word, place) pairs it fills."""
+    found: _Places = {}
+    for use in uses:
+        for place, keys in use.names.items():
+            for key in keys:
+                found.setdefault(key, set()).add((use.lemma, place))
+    return found
+
+
+def _replaced(mine: _Use, theirs: list[_Use], claim_places: _Places, source_places: _Places) -> str | None:
+    """A place of a shared word the claim fills with one name X and the source with another Y, where the claim
+    also puts Y where the source puts X: the two traded places ("Murphy latched onto a pass from Hickie" from
+    "Hickie latched onto a pass from Murphy"; "King is standing against Galloway")."""
+    for place, keys in mine.names.items():
+        held = [use.names.get(place, frozenset()) for use in theirs]
+        if place == WITH or not keys or not all(held) or any(keys & h for h in held):
+            continue
+        for x in sorted(keys):
+            for y in sorted(k for h in held for k in h):
+                evidence = claim_places.get(y, set()) & source_places.get(x, set())
+                if evidence - {(mine.lemma, WITH)}:  # "X worked with Y" is "Y worked with X"
+                    return f"{x} and {y} trade places ('{mine.lemma}', {place})"
+    return None
+
+
+def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | None:
+    """Why the claim gives a name another role than the source does around a verb both use, or None."""
+    claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
+    claim_uses, source_uses = _uses(claim_doc), _uses(source_doc)
+    claim_nominal, source_nominal = _nominal_uses(claim_doc), _nominal_uses(source_doc)
+    claim_places, source_places = _places_of(claim_uses + claim_nominal), _places_of(source_uses + source_nominal)
+    for mine, theirs in ((claim_uses, source_uses), (claim_nominal, source_nominal)):
+        same: dict[str, list[_Use]] = {}
+        for use in theirs:
+            same.setdefault(use.lemma, []).append(use)
+        for use in mine:
+            if use.lemma in same:
+                reason = _replaced(use, same[use.lemma], claim_places, source_places)
+                if reason:
+                    return reason
+    by_lemma: dict[str, list[_Use]] = {}
+    for use in source_uses:
+        by_lemma.setdefault(use.lemma, []).append(use)
+    for use in claim_uses:
+        if use.lemma in by_lemma:
+            reason = _moved(use, by_lemma[use.lemma])
+            if reason:
+                return reason
+    return _traded(claim_uses, source_uses) or _bindings(claim_uses, source_uses)
+
+
+def _stem_tokens(doc: Doc, stem: str) -> list[Token]:
+    return [t for t in doc if t.is_alpha and porter_stem(t.lower_) == stem]
+
+
+def _tree_distance(a: Token, b: Token) -> int:
+    """Edges between two tokens of one parse."""
+    up = {a.i: 0}
+    for n, ancestor in enumerate(a.ancestors, 1):
+        up[ancestor.i] = n
+    if b.i in up:
+        return up[b.i]
+    for n, ancestor in enumerate(b.ancestors, 1):
+        if ancestor.i in up:
+            return n + up[ancestor.i]
+    return len(a.doc)
+
+
+NEIGHBOURHOOD = 2  # edges within which a word's neighbours are looked for
+
+
+def _neighbours(token: Token) -> list[Token]:
+    return [
+        t
+        for t in token.doc
+        if t.i != token.i
+        and t.is_alpha
+        and t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM")
+        and _tree_distance(token, t) <= NEIGHBOURHOOD
+    ]
+
+
+def same_slot(claim: str, source: str, claim_stem: str, source_stem: str, parser: Parser | None = None) -> bool:
+    """True when a claim word (by stem) and a source word stand in the same place of the parse: a word near the
+    claim's (within two edges: its head, its dependents, its siblings) is near the source's too ("after China,
+    one of the largest creditors, signed up" and "after Japan, one of the biggest creditors, signed up"; "Terrorism
+    Act" and "Public Order Act"), or both are their sentence's main predicate. Two words of a class in unrelated
+    parts of the sentences ("a defeat by Italy would make ..." and "... favourites to win the Wooden Spoon") are
+    no substitution. When a word cannot be found in the parse (tokenised differently), it counts as in place."""
+    claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
+    mine, theirs = _stem_tokens(claim_doc, claim_stem), _stem_tokens(source_doc, source_stem)
+    if not mine or not theirs:
+        return True
+    for t in mine:
+        lemmas = {n.lemma_.lower() for n in _neighbours(t)}
+        for u in theirs:
+            if t.dep_ == "ROOT" and u.dep_ == "ROOT":
+                return True
+            if any(n.lemma_.lower() in lemmas for n in _neighbours(u)):
+                return True
+    return False
+
+
+# Relations by which a name says which one of a thing is meant: "PCS leader", "Portsmouth's chairman", "the
+# chairman of Portsmouth", "cleared by the Greek federation".
+_NAMING = frozenset({"compound", "poss", "nmod", "pobj"})
+
+
+def _naming_names(token: Token) -> dict[str, set[str]]:
+    """Relation -> proper-noun words naming `token` (for "pobj", of the preposition "of" or "by" on it)."""
+    found: dict[str, set[str]] = {}
+    for child in token.children:
+        if child.dep_ in ("compound", "poss", "nmod") and child.pos_ == "PROPN":
+            found.setdefault("owner", set()).update(_name_keys(child))
+        elif child.dep_ in ("prep", "agent") and child.lower_ in ("of", "by"):
+            for obj in (c for c in child.children if c.dep_ == "pobj" and c.pos_ == "PROPN"):
+                found.setdefault(child.lower_, set()).update(_name_keys(obj))
+    return found
+
+
+def renamed(
+    claim: str, source: str, same: Callable[[str, str], bool] | None = None, parser: Parser | None = None
+) -> str | None:
+    """A word both texts share, named by one name in the claim and another in the source: "Unison leader Mark
+    Serwotka" from "PCS leader Mark Serwotka", "cleared by the IAAF" from "cleared by the Greek Athletics Federation
+    (Segas)". The claim's name must be absent from the source sentence, and the source's from the claim, and
+    `same(claim name, source name)` must not call them one entity (an abbreviation, an alias)."""
+    claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
+    claim_words = {t.lower_ for t in claim_doc}
+    source_words = {t.lower_ for t in source_doc}
+    theirs: dict[str, list[dict[str, set[str]]]] = {}
+    for token in source_doc:
+        if token.pos_ in ("NOUN", "VERB") and token.is_alpha:
+            theirs.setdefault(token.lemma_.lower(), []).append(_naming_names(token))
+    for token in claim_doc:
+        if token.pos_ not in ("NOUN", "VERB") or token.lemma_.lower() not in theirs:
+            continue
+        for relation, keys in _naming_names(token).items():
+            new = {k for k in keys if k not in source_words}
+            if not new:
+                continue
+            for names in theirs[token.lemma_.lower()]:
+                other = {k for k in names.get(relation, set()) if k not in claim_words}
+                if not other or keys & names.get(relation, set()):
+                    continue
+                if same is not None and any(same(a, b) for a in new for b in other):
+                    continue
+                return f"'{min(new)}' where the source says '{min(other)}' ({token.lemma_.lower()})"
+    return None
+
+
+def roles_agree(claim: str, source: str, stems: Iterable[str], parser: Parser | None = None) -> bool:
+    """True when the parse puts each named word (by stem) that it gives a role in the same place of a word both
+    texts share, and in no other place of it (and gives at least one of them a role): a word-order check that calls
+    them swapped has been misled (a passive participle, a possessive). Used to veto `retrieval.roles`, which cannot
+    see the parse."""
+    claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
+    claim_places = _stemmed(_places_of(_uses(claim_doc) + _nominal_uses(claim_doc)))
+    source_places = _stemmed(_places_of(_uses(source_doc) + _nominal_uses(source_doc)))
+    agreeing = 0
+    for stem in stems:
+        mine, theirs = claim_places.get(stem, set()), source_places.get(stem, set())
+        if not mine and not theirs:
+            continue  # the parse gives it no role on either side ("Tehran's airport"): no evidence either way
+        if not mine & theirs:
+            return False
+        shared_words = {word for word, _ in mine} & {word for word, _ in theirs}
+        if {p for p in mine if p[0] in shared_words} != {p for p in theirs if p[0] in shared_words}:
+            return False
+        agreeing += 1
+    return agreeing > 0
+
+
+def _stemmed(places: _Places) -> _Places:
+    """Places by the stem of the name, with "with" read as the subject (see WITH)."""
+    found: _Places = {}
+    for key, held in places.items():
+        found.setdefault(porter_stem(key), set()).update((w, AGENT if p == WITH else p) for w, p in held)
+    return found
+
+
+def one_name(text: str, first: str, second: str) -> bool:
+    """True when two name words (by stem) stand next to each other in `text`: parts of one name."""
+    words = [porter_stem(w.strip(".,;:'\"’()").lower()) for w in re.sub(r"['’]s\b", " ", text).split()]
+    return any({a, b} == {first, second} for a, b in zip(words, words[1:], strict=False))
