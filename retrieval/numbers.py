@@ -51,7 +51,7 @@ _TIME_UNITS = {
 _MEASURES = frozenset(
     """mile miles km kilometre kilometres kilometer kilometers metre metres meter meters yard yards foot feet inch
     inches kg kilogram kilograms tonne tonnes ton tons pound-weight litre litres gallon gallons acre acres hectare
-    hectares point points seat seats vote votes goal goals run runs wicket wickets set sets game games""".split()
+    hectares point points seat seats vote votes goal goals run runs wicket wickets set sets game games mm cm""".split()
 )
 _FIRST = frozenset({"opening", "debut", "maiden", "inaugural"})  # "the opening match" is the first match
 _CURRENCY_SYMBOLS = {"$": "$", "£": "£", "€": "€", "¥": "¥"}
@@ -90,6 +90,40 @@ class Quantity:
         if self.currency is not None and self.currency != other.currency:
             return False
         return self.time_unit is None or other.time_unit is None or self.time_unit == other.time_unit
+
+    def same_as(self, other: Quantity) -> bool:
+        """`matches`, or the same amount in another unit of its family ("seven days" is "a week", "40cm" is
+        "400 mm", "12 months" is "a year") or the same decade written short ("the 1970s", "the 70s")."""
+        if self.matches(other):
+            return True
+        if self.kind != "count" or other.kind != "count" or self.currency != other.currency:
+            return False
+        mine, theirs = _IN_BASE_UNITS.get(self.time_unit or ""), _IN_BASE_UNITS.get(other.time_unit or "")
+        if mine and theirs and mine[0] == theirs[0]:
+            return _close(self.value * mine[1], other.value * theirs[1])
+        return _decade(self) is not None and _decade(self) == _decade(other)
+
+
+# Units of one family convert exactly; across families (days and months) they never match.
+_IN_BASE_UNITS = {
+    "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0), "d": ("time", 86400.0),
+    "w": ("time", 604800.0), "mo": ("calendar", 1.0), "y": ("calendar", 12.0),
+    "mm": ("length", 0.001), "cm": ("length", 0.01), "metre": ("length", 1.0), "meter": ("length", 1.0),
+    "km": ("length", 1000.0), "kilometre": ("length", 1000.0), "kilometer": ("length", 1000.0),
+}  # fmt: skip
+_DECADE = re.compile(r"(?:19|20)?'?(\d0)s$")
+
+
+def _decade(q: Quantity) -> int | None:
+    """The decade a "1970s" / "70s" / "'70s" names (two digits are read as the 1900s, "00s"/"10s" as the 2000s)."""
+    m = _DECADE.fullmatch(q.text.strip().lower())
+    if not m:
+        return None
+    full = q.text.strip().lstrip("'")
+    if len(full) >= 5:
+        return int(full[:4])
+    short = int(m.group(1))
+    return (2000 if short < 20 else 1900) + short
 
 
 def _close(a: float, b: float) -> bool:
@@ -163,7 +197,7 @@ def _normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
         if a is None or b is None or not 0 < a < b <= 1000 or m.group(2).lower() in ("a", "one"):
             return m.group(0)
         spans.append(m.span())
-        return _pad(m, f"{100 * a / b:g}%")
+        return _pad(m, f"{100 * a / b:.10g}%")  # "one in three" is "a third": keep the digits
 
     def idiom(m: re.Match[str]) -> str:
         replacement = _IDIOMS[m.group(0).lower()]
@@ -396,15 +430,32 @@ def quantities(text: str) -> list[Quantity]:
     return list(_parse(text))
 
 
+_ONE_UNIT = re.compile(r"\b(?:an?|one)\s+(second|minute|hour|day|week|fortnight|month|year|decade)\b", re.I)
+
+
+def source_quantities(text: str) -> list[Quantity]:
+    """`quantities`, plus the single units a source states without a figure ("a week later", "a year"), which a
+    claim may restate as "seven days later" or "12 months". Only sources get these: a claim's "a year ago" is not
+    a figure that must be found."""
+    found = quantities(text)
+    for m in _ONE_UNIT.finditer(text):
+        word = m.group(1).lower()
+        value, unit = (14.0, "d") if word == "fortnight" else (1.0, _TIME_UNITS[word])
+        if unit == "dec":
+            value, unit = 10.0, "y"
+        found.append(Quantity(value, "count", None, unit, m.group(0), m.start(), m.end()))
+    return found
+
+
 def stated(claim_quantity: Quantity, source: str | list[Quantity]) -> bool:
     """True when the source states the claim's quantity (same kind, value and compatible units)."""
-    pool = quantities(source) if isinstance(source, str) else source
-    return any(claim_quantity.matches(q) for q in pool)
+    pool = source_quantities(source) if isinstance(source, str) else source
+    return any(claim_quantity.same_as(q) for q in pool)
 
 
 def unstated(claim: str, source: str) -> list[Quantity]:
     """The claim's quantities that the source does not state (empty: every number is supported)."""
-    pool = quantities(source)
+    pool = source_quantities(source)
     return [q for q in quantities(claim) if not stated(q, pool)]
 
 
@@ -479,7 +530,7 @@ def number_problem(claim: str, sentences: list[str]) -> str | None:
     """
     from retrieval.words import tokens
 
-    pools = [quantities(s) for s in sentences]
+    pools = [source_quantities(s) for s in sentences]
     claimed = quantities(claim)
     if len(sentences) == 1:
         for q in claimed:

@@ -18,6 +18,11 @@ from retrieval.numbers import number_problem, quantities, unstated
         ("A third of voters agreed.", "One-third of voters agreed."),
         ("The trumpet could fetch half a million dollars.", "The trumpet could fetch $500,000."),
         ("It cost 12 million dollars.", "It cost $12 million."),
+        ("South Africa visit seven days later.", "South Africa visit a week later."),  # the same span, other units
+        ("The ban lasted 12 months.", "The ban lasted a year."),
+        ("It was shot with a 40cm lens.", "It was shot with a 400 mm lens."),
+        ("She wrote the 1970s horror classic.", "She wrote the 70s horror classic."),
+        ("Just one in three schools met it.", "Only a third of schools met it."),
         ("Rates rose by one and a quarter percentage points.", "Rates rose 1.25 percentage points."),
         ("Nine out of 10 separations involve no court.", "90% of separations involve no court."),
         ("She won four grand slams in a row.", "She won her fourth consecutive grand slam."),
@@ -43,6 +48,11 @@ def test_equal_values_written_differently_are_supported(claim: str, source: str)
         ("It cost £5bn.", "It cost £5m."),
         ("It cost 12 million euros.", "It cost 12 million dollars."),
         ("The ban lasted 3 weeks.", "The ban lasted 3 days."),
+        ("The ban lasted eight days.", "The ban lasted a week."),
+        ("The ban lasted 12 days.", "The ban lasted a year."),  # days and months do not convert
+        ("It was shot with a 40cm lens.", "It was shot with a 40 mm lens."),
+        ("She wrote the 1980s horror classic.", "She wrote the 70s horror classic."),
+        ("One in four schools met it.", "A third of schools met it."),
         ("It is a 10-minute drive.", "It is a 10-mile drive."),
         ("The six-date tour was cancelled.", "The five-date tour was cancelled."),
         ("Profits reached £2.1bn.", "Profits reached £1.2bn."),
