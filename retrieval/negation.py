@@ -12,11 +12,17 @@ predicate is negated when:
   of "have yet to" ("England have yet to name a replacement").
 
 Shared predicates (same lemma: verbs, adjectives, nouns in predicate position) whose polarity differs are a flip,
-in either direction. Idioms that negate nothing are ignored ("not only", "no doubt", "not until", "no longer than").
+in either direction; a doer noun stands for its verb ("winner" for "won"). Idioms that negate nothing are ignored
+("not only", "no doubt", "not until", "no longer than").
+
+A claim with no shared predicate can still affirm what its source denies (`denied`): the source's main clause is
+negated ("A tool for Apple machines is not available" against "Microsoft offers a version for Apple machines"), or
+it reports a "No", while the claim negates nothing ("had not ruled it out" is a yes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from retrieval.parsing import Parser, shared_parser
@@ -85,6 +91,20 @@ def _predicates(doc: Doc) -> dict[str, set[bool]]:
     return found
 
 
+def _doers(doc: Doc) -> dict[str, set[bool]]:
+    """Verb lemma -> polarities of the nouns of its doer ("winner" is one who won, "leader" one who leads)."""
+    found: dict[str, set[bool]] = {}
+    for token in doc:
+        lemma = token.lemma_.lower()
+        if token.pos_ != "NOUN" or not lemma.endswith("er") or len(lemma) < 6:
+            continue
+        base = lemma[:-2]
+        if base[-1] == base[-2]:
+            base = base[:-1]  # "winner": "win"
+        found.setdefault(base, set()).add(negated(token))
+    return found
+
+
 def _limited(doc: Doc) -> bool:
     return any(t.lower_ in ("until", "till", "unless") for t in doc)
 
@@ -111,6 +131,9 @@ def polarity_flip(claim: str, source: str, parser: Parser | None = None) -> str 
     if _limited(claim_doc) or _limited(source_doc):
         return None  # "did not score until 2001": it did score
     mine, theirs = _predicates(claim_doc), _predicates(source_doc)
+    for lemma, polarity in _doers(claim_doc).items():
+        if lemma not in mine and theirs.get(lemma) == {True}:
+            mine[lemma] = polarity  # "previous Oscar winner Scorsese" from "Scorsese, who has never won an Oscar"
     for lemma in sorted(mine.keys() & theirs.keys()):
         if len(mine[lemma]) == 1 and len(theirs[lemma]) == 1 and mine[lemma] != theirs[lemma]:
             affirming = claim_doc if True in theirs[lemma] else source_doc
@@ -119,3 +142,88 @@ def polarity_flip(claim: str, source: str, parser: Parser | None = None) -> str 
             which = "negates" if True in theirs[lemma] else "affirms"
             return f"the source {which} '{lemma}', the claim {'affirms' if which == 'negates' else 'negates'} it"
     return None
+
+
+# Verbs that report speech: what they report is the sentence's claim ("'That is not the case,' said Ellsmore").
+_REPORTING = frozenset({"say", "tell", "reply", "answer", "insist", "add", "respond", "admit", "explain"})
+# Verbs of negating: "not" before them affirms ("he had not ruled it out": he might).
+_NEGATING_VERBS = frozenset({"rule", "deny", "reject", "exclude", "dismiss", "refuse"})
+# A negated clause this short is about what the claim says, whatever its words ("That is not the case").
+SHORT_DENIAL = 6
+
+
+def _main_predicates(doc: Doc) -> list[Token]:
+    """The roots, and for a root that reports speech the clauses it reports."""
+    found: list[Token] = []
+    for root in (t for t in doc if t.dep_ == "ROOT"):
+        if root.lemma_.lower() in _REPORTING:
+            found.extend(c for c in root.children if c.dep_ in ("ccomp", "parataxis"))
+        else:
+            found.append(root)
+    return found
+
+
+def _replies_no(doc: Doc) -> bool:
+    """A reported "No." or "absolutely not": a negation hanging on the verb of speech itself."""
+    return any(
+        t.lemma_.lower() in _REPORTING
+        and any(c.dep_ == "neg" or (c.dep_ == "intj" and c.lower_ in ("no", "nope")) for c in t.children)
+        for t in doc
+    )
+
+
+def _affirms(doc: Doc, shared: frozenset[str] = frozenset()) -> bool:
+    """No negation at all, once "not" before a verb of negating is read as the affirmation it is ("had not ruled
+    it out": a double negative says yes), and a "not" on a verb the source negates too (`shared`) is left out."""
+    for t in doc:
+        if t.dep_ == "neg" and (t.head.lemma_.lower() in _NEGATING_VERBS or t.head.lemma_.lower() in shared):
+            continue
+        if t.lemma_.lower() in _NEGATING_VERBS and _has_neg(t):
+            continue
+        if (
+            t.dep_ == "neg"
+            or t.lower_ in _NO
+            or t.lower_ in ("without", "never", "nobody", "nothing", "none")
+            or t.lemma_.lower() in _NEGATORS | _NEGATING_VERBS
+            or (t.lower_ == "yet" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "to")
+            or (t.pos_ == "ADJ" and t.lower_.startswith(("un", "in", "im", "dis", "il", "ir")))
+        ):
+            return False
+    return True
+
+
+def _content(tokens: Iterable[Token]) -> set[str]:
+    return {t.lemma_.lower() for t in tokens if t.pos_ in ("NOUN", "PROPN") and t.is_alpha}
+
+
+def denied(claim: str, source: str, parser: Parser | None = None) -> str | None:
+    """The source's main clause is negated, or it reports a "No", while the claim affirms: "Microsoft offers a
+    version for Apple machines" from "A tool for Apple machines is not available"; "Ellsmore agreed that ..." from
+    "'That is not the case,' said Ellsmore"; "Hague said he had not ruled it out" from "Hague replied: 'No.'".
+    The negated clause must share a noun with the claim, or be a short denial of whatever was said."""
+    claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
+    if _limited(claim_doc) or _limited(source_doc):
+        return None
+    negated_there = frozenset(t.head.lemma_.lower() for t in source_doc if t.dep_ == "neg")
+    if _replies_no(source_doc) and _affirms(claim_doc, negated_there):
+        return "the source answers no to what the claim affirms"
+    if not _affirms(claim_doc):
+        return None
+    claim_nouns = _content(claim_doc)
+    for predicate in _main_predicates(source_doc):
+        if not negated(predicate):
+            continue
+        clause = list(predicate.subtree)
+        if len(clause) <= SHORT_DENIAL or _content(clause) & claim_nouns:
+            return f"the source denies what the claim affirms ('{predicate.lemma_.lower()}')"
+    return None
+
+
+def speakers(text: str, parser: Parser | None = None) -> set[str]:
+    """Lower-case proper-noun words of who speaks in `text`: the subjects of its verbs of speech ("said Ellsmore")."""
+    doc = (parser or shared_parser()).parse(text)
+    found: set[str] = set()
+    for verb in (t for t in doc if t.lemma_.lower() in _REPORTING):
+        for subject in (c for c in verb.children if c.dep_ == "nsubj"):
+            found.update(t.lower_ for t in subject.subtree if t.pos_ == "PROPN")
+    return found

@@ -35,7 +35,7 @@ _EXCLUSIVE: list[list[tuple[str, ...]]] = [
          "depress", "depressed", "tumble", "tumbled"),
     ],
     [("accelerate", "accelerating", "speed", "faster", "quicken"), ("slow", "slowing", "slowed", "slower")],
-    [("more", "most", "greater", "larger", "largest", "biggest", "bigger", "many"),
+    [("more", "most", "greater", "larger", "largest", "biggest", "bigger", "many", "plenty", "lots", "numerous"),
      ("less", "least", "fewer", "few", "smaller", "smallest")],
     [("best", "better"), ("worst", "worse")],
     [("win", "won", "wins", "winning", "winner", "victory", "beat"), ("lose", "lost", "loses", "losing", "loser",

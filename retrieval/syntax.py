@@ -16,6 +16,10 @@ another place of the same verb in the source, and not the claim's place there to
 (`role_swap`). Two places of two shared verbs that trade their fillers between claim and source are a swap too,
 common nouns included ("The Lords proposed ..., but ministers over-ruled them" from "Ministers proposed ..., but the
 Lords over-ruled this"). A verb the source uses more than once counts as agreeing when any of its uses agrees.
+Two clauses about two parties that trade what is said of them ("X meets her on Friday, while Y meets her on
+Thursday" from the reverse) and agent and patient reversed through another verb ("Cohen attacked Wood" from "Wood
+slated Cohen"), the two sides of a comparison traded ("the richest 20% pay more than the poorest 20%" from the
+reverse), and a "respectively" list paired otherwise are swaps too.
 
 Only what the parse really puts in those places counts: a reworded claim with other verbs aligns with nothing, and
 a pronoun or a name the source sentence does not hold fills no comparable place, so true rewordings are left alone.
@@ -198,6 +202,165 @@ def _traded(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
     return None
 
 
+def _clauses(doc: Doc) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Each clause with a subject of its own: (who it is about: the subject's name keys and noun lemmas, the
+    content words of the clause, without those of clauses inside it that have subjects of their own)."""
+    heads = [t for t in doc if any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)]
+    head_ids = {t.i for t in heads}
+    found = []
+    for head in heads:
+        subjects = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
+        about = frozenset().union(*(_name_keys(_resolve(c)) | _noun_keys(_resolve(c)) for c in subjects))
+        words: set[str] = set()
+        stack = [c for c in head.children if c.dep_ not in ("nsubj", "nsubjpass")]
+        while stack:
+            token = stack.pop()
+            if token.i in head_ids:
+                continue  # a clause of its own
+            if token.pos_ in ("NOUN", "PROPN", "ADJ", "NUM") and token.text[:1].isalnum():
+                words.add(token.lemma_.lower())
+            stack.extend(token.children)
+        if about:
+            found.append((about, frozenset(words)))
+    return found
+
+
+def crossed_clauses(claim: str, source: str, parser: Parser | None = None) -> str | None:
+    """`_crossed_clauses` of two texts: the source may be a whole passage (the claim's two clauses may draw on
+    sentences that do not support it together)."""
+    return _crossed_clauses(*(parser or shared_parser()).parse_many([claim, source]))
+
+
+def _crossed_clauses(claim_doc: Doc, source_doc: Doc) -> str | None:
+    """Two clauses about two parties that trade what is said of them: "Seifert meets Furse on Friday, while
+    Theodore meets her on Thursday" from "Theodore is to meet Furse on Friday. Seifert is meeting Ms Furse on
+    Thursday"; "rivals use AAC, while Apple uses MP3" from "the rivals use MP3 while Apple uses AAC". Each claim
+    clause must hold a word that the source says only of the other party, both ways round."""
+    claim_clauses, source_clauses = _clauses(claim_doc), _clauses(source_doc)
+    for n, (x_keys, x_words) in enumerate(claim_clauses):
+        for y_keys, y_words in claim_clauses[n + 1 :]:
+            if x_keys & y_keys:
+                continue
+            for x in sorted(x_keys):
+                for y in sorted(y_keys):
+                    of_x = [w for about, w in source_clauses if x in about and y not in about]
+                    of_y = [w for about, w in source_clauses if y in about and x not in about]
+                    if not of_x or not of_y:
+                        continue
+                    said_x, said_y = frozenset().union(*of_x), frozenset().union(*of_y)
+                    given_x = (x_words - y_words) & (said_y - said_x) - {x, y}
+                    given_y = (y_words - x_words) & (said_x - said_y) - {x, y}
+                    if given_x and given_y:
+                        return f"{x} and {y} trade '{min(given_x)}' and '{min(given_y)}' between claim and source"
+    return None
+
+
+def _reversed(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
+    """Who acts on whom reversed through another verb: "Cohen attacked Wood" from "Wood slated Cohen". Two names
+    the claim puts as agent and patient of a verb that some verb of the source puts the other way round, while no
+    verb of the source has them the claim's way. Only places the parse reads itself count, not guessed subjects."""
+
+    def pairs(use: _Use) -> set[tuple[str, str]]:
+        if AGENT in use.inherited or PATIENT in use.inherited:
+            return set()
+        agents, patients = use.names.get(AGENT, frozenset()), use.names.get(PATIENT, frozenset())
+        return {(a, p) for a in agents for p in patients if a != p}
+
+    theirs = set().union(*(pairs(u) for u in source_uses)) if source_uses else set()
+    for use in claim_uses:
+        for agent, patient in sorted(pairs(use)):
+            if (patient, agent) in theirs and (agent, patient) not in theirs:
+                return f"{agent} acts on {patient} ('{use.lemma}') in the claim, the other way round in the source"
+    return None
+
+
+def _described(tokens: Iterable[Token]) -> frozenset[str]:
+    """Lemmas (and forms: "failed" is a verb's or an adjective's) of the words that say which thing a phrase is:
+    nouns, names, numbers and modifiers."""
+    words = [t for t in tokens if t.pos_ in ("NOUN", "PROPN", "ADJ", "NUM") or t.dep_ in ("amod", "nummod")]
+    return frozenset(w.lemma_.lower() for w in words) | frozenset(w.lower_ for w in words)
+
+
+def _comparisons(doc: Doc) -> list[tuple[str, frozenset[str], frozenset[str]]]:
+    """Each "A is more/less ... than B": (the comparative word, A's words, B's words)."""
+    found = []
+    for than in (t for t in doc if t.lower_ == "than" and t.dep_ == "prep"):
+        compared = [c for c in than.children if c.dep_ == "pobj"]
+        if not compared:
+            continue
+        clause = next((a for a in than.ancestors if any(c.dep_ in ("nsubj", "nsubjpass") for c in a.children)), None)
+        if clause is None:
+            continue
+        subjects = [c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")]
+        comparative = next(
+            (t.lower_ for t in clause.subtree if t.tag_ in ("JJR", "RBR") or t.lower_ in ("more", "less", "fewer")),
+            "",
+        )
+        first = _described(t for s in subjects for t in s.subtree)
+        second = _described(t for c in compared for t in c.subtree)
+        found.append((comparative, first, second))
+    return found
+
+
+def _compared_the_other_way(claim_doc: Doc, source_doc: Doc) -> str | None:
+    """The two sides of a comparison traded, with the same comparative: "failed states pose less of a problem than
+    rogue states" from "rogue states are less of a problem than failed states"; "the richest 20% pay more than the
+    poorest 20%" from the reverse. ("A is less than B" for "B is more than A" changes the comparative: no swap.)"""
+    for word, first, second in _comparisons(claim_doc):
+        for other_word, other_first, other_second in _comparisons(source_doc):
+            if word != other_word:
+                continue
+            moved_down = (first - second) & (other_second - other_first)
+            moved_up = (second - first) & (other_first - other_second)
+            if moved_down and moved_up:
+                return f"'{min(moved_down)}' and '{min(moved_up)}' trade sides of '{word} than'"
+    return None
+
+
+def _member_keys(token: Token) -> frozenset[str]:
+    """Words of one member of a list: the word, its lemma and its compound parts ("Derek Wanless")."""
+    parts = (token, *(c for c in token.children if c.dep_ in ("compound", "flat")))
+    return frozenset(p.lower_ for p in parts) | frozenset(p.lemma_.lower() for p in parts)
+
+
+def _respectively(doc: Doc) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """What "respectively" pairs: "Wanless and Tomlinson, who led reviews on health and education respectively"
+    gives (Wanless, health) and (Tomlinson, education). The first list of its sentence with the last one before it,
+    when the two are as long."""
+    found: list[tuple[frozenset[str], frozenset[str]]] = []
+    for word in (t for t in doc if t.lower_ == "respectively"):
+        groups = [
+            (t, *t.conjuncts)
+            for t in word.sent
+            if t.i < word.i and t.dep_ != "conj" and t.pos_ in ("NOUN", "PROPN") and t.conjuncts
+        ]
+        if len(groups) >= 2 and len(groups[0]) == len(groups[-1]) and groups[0][0] is not groups[-1][0]:
+            found.extend(
+                (_member_keys(a), _member_keys(b))
+                for a, b in zip(
+                    sorted(groups[0], key=lambda t: t.i), sorted(groups[-1], key=lambda t: t.i), strict=True
+                )
+            )
+    return found
+
+
+def _unpaired(claim_doc: Doc, source_doc: Doc) -> str | None:
+    """A claim clause about one member of a "respectively" list that says the other list's member paired with
+    another: "Tomlinson carried out a review of health" from "Wanless and Tomlinson, who undertook reviews on
+    health and education respectively"."""
+    pairs = _respectively(source_doc)
+    if not pairs:
+        return None
+    for about, words in _clauses(claim_doc):
+        for who, what in pairs:
+            if not about & who or words & what:
+                continue
+            other = next((w for k, w in pairs if w != what and words & w and not k & about), None)
+            if other:
+                return f"{min(about & who)} is paired with '{min(words & other)}', the source pairs it otherwise"
+    return None
+
+
 def _bindings(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
     """Who acts on whom, common nouns included, for verbs both texts use: "the comedian was likely to sue her
     client" from "her client was likely to sue the comedian" (agent and patient traded), and "the voting age
@@ -294,7 +457,14 @@ def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | No
             reason = _moved(use, by_lemma[use.lemma])
             if reason:
                 return reason
-    return _traded(claim_uses, source_uses) or _bindings(claim_uses, source_uses)
+    return (
+        _traded(claim_uses, source_uses)
+        or _bindings(claim_uses, source_uses)
+        or _crossed_clauses(claim_doc, source_doc)
+        or _reversed(claim_uses, source_uses)
+        or _compared_the_other_way(claim_doc, source_doc)
+        or _unpaired(claim_doc, source_doc)
+    )
 
 
 def _stem_tokens(doc: Doc, stem: str) -> list[Token]:

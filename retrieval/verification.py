@@ -19,8 +19,9 @@ sentence that supports the claim. Support means:
   is absent from the source (`retrieval.clauses`). Only the best-scoring sentence is tried: when it contradicts
   the claim, a lesser sentence that happens to hold the wrong number is no support;
 * every name (capitalised word) in the claim appears in the cited chunk or its article's title (a sentence saying
-  "he said" is supported by a chunk that names him a sentence earlier), and words the claim puts in quotation
-  marks appear in the supporting sentence as written;
+  "he said" is supported by a chunk that names him a sentence earlier; dates, acronyms of common nouns and the
+  generic words of a name whose distinctive part is there are no names: `_unnamed_words`), and words the claim
+  puts in quotation marks appear in the supporting sentence as written;
 * the sentence is more than an article's headline repeated (true, but never an answer).
 
 Sentences with no surviving citation are dropped. A sentence the model forgot to cite, or cited only with numbers
@@ -52,13 +53,13 @@ from ingest.sentences import split_sentences
 from newsdesk.text import CAPITALISED_WORD
 from retrieval.answer import Citation
 from retrieval.clauses import unsupported_clause, unsupported_consequence
-from retrieval.negation import polarity_flip
+from retrieval.negation import denied, polarity_flip, speakers
 from retrieval.numbers import number_problem
 from retrieval.polarity import conflict as polarity_conflict
 from retrieval.polarity import polarities
 from retrieval.roles import crossed, swapped
 from retrieval.substitutions import substituted
-from retrieval.syntax import one_name, renamed, role_swap, roles_agree, same_slot
+from retrieval.syntax import crossed_clauses, one_name, renamed, role_swap, roles_agree, same_slot
 from retrieval.types import RetrievedChunk
 from retrieval.words import STOPWORDS, abbreviates, content_stems, fold, same_entity
 from retrieval.words import WORD as _WORD
@@ -190,6 +191,51 @@ def _first_names(claim: str, passage: str) -> set[str]:
     return exempt
 
 
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+# Capitalised words of an institution's name that say what kind of thing it is, not which one: "the University of
+# Michigan" is "Michigan", "the New York Public Library" is "the New York library", "the Games" are the Olympics.
+# Words that tell one institution from another ("Arts" Council, "Foreign" Office, "Royal" Institution) are not here.
+GENERIC_NAME_WORDS = frozenset(
+    "university college school library museum gallery public council games institute hospital centre center "
+    "stadium theatre".split()
+)
+# Capitalised words that tell no one apart: titles ("Mayor John Smith" is named by "Smith"), and the "Royal" of the
+# "Royal Institution" or "Royal Society".
+_UNDISTINCTIVE = frozenset("mr mrs ms dr sir lord lady mayor president minister professor new royal national".split())
+# Acronyms of common nouns, no names: "PC activity" for "computer activity".
+_COMMON_ACRONYMS = frozenset({"pc", "pcs", "tv", "cd", "cds", "dvd", "dvds", "ceo"})
+_NAME_RUN = re.compile(r"[A-Z][\w'’&.-]*(?:\s+(?:(?:of|for|and|the|de|&)\s+)?[A-Z][\w'’&.-]*)*")
+_NAME_PART = re.compile(r"[A-Z][\w'’&.-]*")
+
+
+def _unnamed_words(claim: str, passage: str) -> set[str]:
+    """Capitalised claim words that name nothing the passage must hold (folded): month and day names of a date
+    (the number and substitution checks compare dates; "May" in "Theresa May" is still a name), acronyms of common
+    nouns, and generic words of an institution's name ("University", "Public") when a distinctive part of the name
+    is in the passage, capitalised ("Michigan"), or when the generic word stands alone ("pulled out of the Games").
+    Only generic words are excused, never a name's distinctive part: "Mayor John Smith said" still needs "Smith"."""
+    from retrieval.parsing import shared_parser
+
+    exempt = {w for w in _COMMON_ACRONYMS if re.search(rf"\b{w.upper()}\b", claim)}
+    for token in shared_parser().parse(claim):
+        if token.lower_ in _CALENDAR and token.ent_type_ == "DATE":
+            exempt.add(token.lower_)
+    for run in _NAME_RUN.finditer(claim):
+        words = [re.sub(r"['’]s$", "", w).strip(".'’") for w in _NAME_PART.findall(run.group(0))]
+        generic = [fold(w) for w in words if fold(w) in GENERIC_NAME_WORDS]
+        if not generic:
+            continue
+        distinctive = [w for w in words if fold(w) not in GENERIC_NAME_WORDS | STOPWORDS | _UNDISTINCTIVE]
+        if any(re.search(rf"\b{re.escape(w)}\b", passage) for w in distinctive):
+            exempt.update(generic)  # written as the passage writes a name: capitalised
+        elif not distinctive and len(words) == 1 and claim[: run.start()].rstrip().lower().endswith("the"):
+            exempt.update(generic)  # "the Games", "the Council": a reference back, not a new name
+    return exempt
+
+
 def quoted(text: str) -> list[str]:
     """Phrases the claim puts in quotation marks, folded: a quote must be a quote of the source."""
     pieces = (piece for q in _QUOTED.findall(text) for piece in re.split(r"\.{3,}|\[[^\]]*\]", fold(q)))
@@ -256,8 +302,9 @@ def contradiction(claim: str, text: str, span: _Span, context: str = "") -> str 
     return (
         polarity_conflict(claim, joined)
         or polarity_flip(claim, joined)
+        or denied(claim, joined)
         or _neighbour_negates(claim, text, span)
-        or _prefixed("swapped roles: ", swap)
+        or _prefixed("swapped roles: ", swap or crossed_clauses(claim, context or joined))
         or _prefixed("substitution: ", substituted(claim, joined, context, partial(same_slot, claim, joined)))
         or _prefixed(
             "substitution: ", renamed(claim, joined, partial(_one_entity, claim, joined, f"{context}\n{joined}"))
@@ -307,6 +354,13 @@ def _neighbour_negates(claim: str, text: str, span: _Span) -> str | None:
         ]
         if len(flipped) >= NEIGHBOUR_FLIPS:
             return f"the next sentence negates what the claim affirms ({sorted(flipped)[0]})"
+        # The claim names someone the support does not, and the sentence that names them denies it: "Ellsmore
+        # agreed that monitoring harms ..." from "Advocates say monitoring harms ... 'That is not the case,' said
+        # Ellsmore."
+        neighbour = text[spans[n][0] : spans[n][1]]
+        speaking = (names(claim) - set(_WORD.findall(fold(span.text(text))))) & speakers(neighbour)
+        if speaking and denied(claim, neighbour):
+            return f"the next sentence, by {sorted(speaking)[0]}, denies what the claim affirms"
     return None
 
 
@@ -471,7 +525,7 @@ class CitationVerifier:
             return None, "too short to be a claim"
         haystack = set(_WORD.findall(fold(f"{chunk.title}\n{chunk.text}")))
         context = f"{chunk.title}\n{chunk.text}"
-        exempt = _first_names(claim, context)
+        exempt = _first_names(claim, context) | _unnamed_words(claim, context)
         missing = [
             name
             for name in sorted(names(claim) - exempt)

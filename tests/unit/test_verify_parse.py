@@ -184,3 +184,112 @@ def test_names_a_model_writes_in_full_or_as_a_demonym_are_in_the_passage() -> No
     assert "name not in passage" not in name_reason("Yelling will race alongside Jo Pavey in the 8km race.", pavey)
     # A name the passage never gives is still an invention.
     assert "name not in passage" in name_reason("Yelling will race alongside Jo Smith in the 8km race.", pavey)
+
+
+def test_generic_words_of_an_institution_and_dates_are_not_invented_names() -> None:
+    library = "The New York library is allowing Google to include books no longer covered by copyright."
+    assert "name not in passage" not in name_reason("The New York Public Library is letting Google in.", library)
+    michigan = "It will take six years to digitise the full collection at Michigan, which holds seven million volumes."
+    assert "name not in passage" not in name_reason("The University of Michigan's collection is large.", michigan)
+    # The distinctive part of a name must be there: another city's library, another council, an invented mayor.
+    assert "name not in passage: leicester" in name_reason(
+        "The Leicester Public Library is letting Google in.", library
+    )
+    assert "name not in passage: arts" in name_reason(
+        "Kinnock chaired the Arts Council.", "Kinnock was made chairman of the British Council."
+    )
+    assert "name not in passage" in name_reason("Mayor John Smith said the New York library was open.", library)
+    jobs = "According to US Labor Department figures, 157,000 new jobs were added last month."
+    assert "name not in passage" not in name_reason("The US added 157,000 jobs in December.", jobs)
+    # A month changed is a substitution, caught by the parse checks.
+    assert verdict(
+        "The US added 157,000 jobs in November.", "The US added 157,000 jobs in December, the department said."
+    )
+    assert verdict("The US added 157,000 jobs in December.", "The US added 157,000 jobs in December, it said.") is None
+
+
+@pytest.mark.parametrize(
+    ("false", "true", "source"),
+    [
+        (  # a negated main clause, about the same thing in other words
+            "Microsoft also offers a version of the tool for Apple machines running Word.",
+            "No version of the tool for Apple machines running Word is available.",
+            "A tool for Apple machines running Word is not available.",
+        ),
+        (  # a quoted "No" reversed; "had not ruled it out" is a yes
+            "Asked whether he would stand for the leadership again, Hague said he had not ruled it out.",
+            "Asked whether he would stand for the leadership again, Hague ruled it out.",
+            'Asked if he would stand for the leadership again, Mr Hague replied: "No. Definitely not."',
+        ),
+        (  # "winner" is one who won
+            "The Aviator earned a best director nomination for previous Oscar winner Martin Scorsese.",
+            "The Aviator earned a best director nomination for Martin Scorsese, who has never won an Oscar.",
+            "The Aviator has scored a best director nomination for Martin Scorsese, who has never won an Oscar.",
+        ),
+        (
+            "Hill said that when she started out in 1974 there were already plenty of women in the industry.",
+            "Hill said that when she started out in 1974 there were very few women in the industry.",
+            '"Back when I started in 1974, there were very few women in the industry," she said in 2003.',
+        ),
+    ],
+)
+def test_a_claim_that_affirms_what_its_source_denies_is_dropped(false: str, true: str, source: str) -> None:
+    assert verdict(false, source)
+    assert verdict(true, source) is None
+
+
+def test_a_denial_by_the_person_the_claim_quotes_in_the_next_sentence_is_caught() -> None:
+    passage = (
+        "Privacy advocates are concerned that monitoring at work is damaging to the relationship between employers "
+        'and their staff. "That is not the case," said Tim Ellsmore, managing director of 3ami.'
+    )
+    first = split_sentences(passage)[0]
+    span = _Span(first[0], first[1], (first,))
+    false = "Tim Ellsmore of 3ami agreed that monitoring at work harms the relationship between employers and staff."
+    assert contradiction(false, passage, span, passage)
+    true = "Privacy advocates fear that monitoring at work harms the relationship between employers and staff."
+    assert contradiction(true, passage, span, passage) is None
+
+
+@pytest.mark.parametrize(
+    ("false", "true", "source"),
+    [
+        (  # what is said of two parties, traded between two clauses (and two sentences)
+            "Werner Seifert is due to meet Clara Furse on Friday, while Jean-Francois Theodore meets her on Thursday.",
+            "Werner Seifert is due to meet Clara Furse on Thursday, while Jean-Francois Theodore meets her on Friday.",
+            "Euronext chief Jean-Francois Theodore is scheduled to meet Clara Furse on Friday. Deutsche Boerse chief "
+            "Werner Seifert is meeting Ms Furse on Thursday.",
+        ),
+        (
+            "Rivals such as Napster use the AAC format, while Apple uses MP3.",
+            "Rivals such as Napster use the MP3 format, while Apple uses AAC.",
+            "The rivals use the MP3 format or Microsoft's WMA format while Apple uses AAC.",
+        ),
+        (  # the two sides of a comparison traded
+            "Etzioni suggests failed states such as Iran pose less of a problem than rogue states.",
+            "Etzioni suggests rogue states such as Iran pose less of a problem than failed states.",
+            'He suggests so-called rogue states such as Iran are less of a problem than "failed and failing states".',
+        ),
+        (
+            "He asked how the richest 20% of society could be paying more of their income than the poorest 20%.",
+            "He asked how the poorest 20% of society could be paying more of their income than the richest 20%.",
+            "How was it right that the poorest 20% of society were still paying more of their income than the "
+            "richest 20%, he asked.",
+        ),
+        (  # "respectively" pairs the members of two lists in order
+            "Mike Tomlinson carried out a government review of health, while Derek Wanless led one on education.",
+            "Derek Wanless carried out a government review of health, while Mike Tomlinson led one on education.",
+            "The knighthoods go to Derek Wanless and Mike Tomlinson, who undertook major government reviews on "
+            "health and education respectively.",
+        ),
+        (  # agent and patient reversed through another verb
+            "In a Radio Times interview, Sacha Baron Cohen attacked Victoria Wood for her brand of humour.",
+            "In a Radio Times interview, Victoria Wood attacked Sacha Baron Cohen for his brand of humour.",
+            "In an interview published in the Radio Times, Victoria Wood slated comedian Sacha Baron Cohen for his "
+            "character's brand of humour.",
+        ),
+    ],
+)
+def test_parties_that_trade_what_is_said_of_them_are_a_swap(false: str, true: str, source: str) -> None:
+    assert verdict(false, source)
+    assert verdict(true, source) is None
