@@ -211,6 +211,23 @@ _NAME_RUN = re.compile(r"[A-Z][\w'’&.-]*(?:\s+(?:(?:of|for|and|the|de|&)\s+)?[
 _NAME_PART = re.compile(r"[A-Z][\w'’&.-]*")
 
 
+_RELATIVE_MONTH = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december|month)\b", re.I
+)
+_RELATIVE_DAY = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|week|weekend)\b", re.I
+)
+_DAY_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def _dated(word: str, passage: str) -> bool:
+    """The passage dates something in the unit `word` names (a month, a day), so a date in the claim restates or
+    changes a date the passage gives (the number and substitution checks compare those), rather than adding one:
+    "in December" for "last month" is a restatement, "in November" with no date of that kind in the passage is an
+    invented detail."""
+    return bool((_RELATIVE_DAY if word in _DAY_NAMES else _RELATIVE_MONTH).search(passage))
+
+
 def _unnamed_words(claim: str, passage: str) -> set[str]:
     """Capitalised claim words that name nothing the passage must hold (folded): month and day names of a date
     (the number and substitution checks compare dates; "May" in "Theresa May" is still a name), acronyms of common
@@ -221,7 +238,7 @@ def _unnamed_words(claim: str, passage: str) -> set[str]:
 
     exempt = {w for w in _COMMON_ACRONYMS if re.search(rf"\b{w.upper()}\b", claim)}
     for token in shared_parser().parse(claim):
-        if token.lower_ in _CALENDAR and token.ent_type_ == "DATE":
+        if token.lower_ in _CALENDAR and token.ent_type_ == "DATE" and _dated(token.lower_, passage):
             exempt.add(token.lower_)
     for run in _NAME_RUN.finditer(claim):
         words = [re.sub(r"['’]s$", "", w).strip(".'’") for w in _NAME_PART.findall(run.group(0))]

@@ -206,6 +206,12 @@ def test_generic_words_of_an_institution_and_dates_are_not_invented_names() -> N
         "The US added 157,000 jobs in November.", "The US added 157,000 jobs in December, the department said."
     )
     assert verdict("The US added 157,000 jobs in December.", "The US added 157,000 jobs in December, it said.") is None
+    # A date the passage gives in no form is an invented detail, not a restatement.
+    shows = "The singer told reporters in Rome that he did not like having cameras around the house."
+    assert "name not in passage: thursday" in name_reason(
+        "The singer told reporters in Rome on Thursday that he did not like cameras around the house.", shows
+    )
+    assert "name not in passage: november" in name_reason("The US added 157,000 jobs in November.", "The US added jobs.")
 
 
 @pytest.mark.parametrize(
