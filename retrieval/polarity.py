@@ -29,7 +29,9 @@ _IDIOMS = re.compile(
     r"|if not|whether or not|no shortage|no lack|no absence|not fail|never fail|not as|\w+n't as|not so)\b"
 )
 # A negation's scope ends at the end of its clause.
-_CLAUSE_END = re.compile(r"[,;:.!?()]|\s-\s|\b(?:but|while|whereas|although|though|yet|however|because)\b")
+# A quotation mark opens or closes someone's words: "a party not trusted with the economy to 'the only party
+# trusted with the economy'" negates only the first "trusted".
+_CLAUSE_END = re.compile(r"[,;:.!?()\"“”]|\s-\s|\b(?:but|while|whereas|although|though|yet|however|because)\b")
 SCOPE_WORDS = 8
 _UNTIL = re.compile(r"\b(?:until|till|unless)\b")
 
@@ -43,7 +45,16 @@ def _scope_end(folded: str, start: int) -> int:
     boundary = _CLAUSE_END.search(folded, start)
     if boundary and boundary.group(0) == "yet" and not folded[start : boundary.start()].strip():
         boundary = _CLAUSE_END.search(folded, boundary.end())
+    while boundary and boundary.group(0) == '"':
+        scare = _SCARE_QUOTE.match(folded, boundary.start())
+        if not scare:
+            break
+        boundary = _CLAUSE_END.search(folded, scare.end())  # 'does not have to be "trained"': one word quoted
     return boundary.start() if boundary else len(folded)
+
+
+# A word or two in quotation marks inside a clause is a scare quote, not someone else's words beginning.
+_SCARE_QUOTE = re.compile(r'"[^"\s]+(?:\s[^"\s]+)?"')
 
 
 _TITLE_CUE = re.compile(r"\b(?:No|Not|Never|Nothing|None|Nobody|Without|Don't|Can't|Won't|Ain't)(?=\s+[A-Z0-9])")
@@ -60,9 +71,13 @@ def _without_titles(text: str) -> str:
     return _TITLE_CUE.sub(blank, text)
 
 
+# Phrasal verbs of refusing, read as the cue word they mean: "turned down the offer" is "rejected the offer".
+_PHRASAL_CUES = re.compile(r"\b(?:turn|turns|turned|turning) down\b", re.IGNORECASE)
+
+
 def polarities(text: str) -> dict[str, set[bool]]:
     """Content-word stem -> the polarities it occurs with (True: inside a negation's scope)."""
-    text = _without_titles(text)
+    text = _PHRASAL_CUES.sub("rejected", _without_titles(text))
     folded = fold(text)
     idioms = [m.span() for m in _IDIOMS.finditer(folded)]
     words = tokens(text)
@@ -90,7 +105,7 @@ def polarities(text: str) -> dict[str, set[bool]]:
 
 def is_negated(text: str) -> bool:
     """True when `text` holds a negation cue outside an affirmative idiom (and not of "not ... until")."""
-    folded = _IDIOMS.sub(" ", fold(_without_titles(text)))
+    folded = _IDIOMS.sub(" ", fold(_PHRASAL_CUES.sub("rejected", _without_titles(text))))
     for token in tokens(folded):
         if _is_cue(token):
             if not _UNTIL.search(folded, token.end, _scope_end(folded, token.end)):

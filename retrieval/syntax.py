@@ -84,10 +84,26 @@ def _noun_keys(token: Token) -> frozenset[str]:
     return frozenset(h.lemma_.lower() for h in (token, *token.conjuncts) if h.pos_ in ("NOUN", "PROPN") and h.is_alpha)
 
 
+_OBJECT_PRONOUNS = frozenset({"him", "her"})
+
+
 def _resolve(token: Token) -> Token:
-    """A relative pronoun stands for the noun its clause hangs on ("Federer, who beat Roddick")."""
+    """A relative pronoun stands for the noun its clause hangs on ("Federer, who beat Roddick"); "him" or "her" as
+    an object stands for the named subject of a clause above its own ("Brown found Wright-Phillips difficult when
+    the winger embarrassed him": him is Brown), since an object pronoun never means its own clause's subject; not
+    when an earlier name is an object, which "her" may mean as well ("X meets Furse, while Y meets her")."""
     if token.lower_ in _RELATIVE and token.head.dep_ == "relcl":
         return token.head.head
+    if token.lower_ in _OBJECT_PRONOUNS and token.dep_ in ("dobj", "dative", "pobj"):
+        clause = token.head.head if token.dep_ == "pobj" else token.head
+        if any(t.pos_ == "PROPN" and t.dep_ in ("dobj", "dative", "pobj") for t in token.doc[: token.i]):
+            return token  # an earlier object may be who "her" is ("X meets Furse, while Y meets her"): unknown
+        for verb in clause.ancestors:
+            if any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children):
+                continue  # "found X to be ...": X is a small clause's subject, not the one "him" can mean
+            subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subject is not None and subject.pos_ == "PROPN" and _name_keys(subject):
+                return subject
     return token
 
 
@@ -434,6 +450,88 @@ def _replaced(mine: _Use, theirs: list[_Use], claim_places: _Places, source_plac
     return None
 
 
+# Prepositions of direction: what comes from where and goes to whom ("shifting power from individuals into the
+# hands of institutions" against "from institutions and into the hands of the individual").
+_DIRECTIONS = frozenset({"from", "to", "into", "onto", "toward", "towards"})
+
+
+def _direction(token: Token) -> str | None:
+    """The preposition of direction a noun stands under, through "of" ("into the hands of institutions": into)."""
+    while token.dep_ in ("pobj", "conj"):
+        if token.dep_ == "conj":
+            token = token.head
+            continue
+        prep = token.head
+        if prep.lower_ == "of" and prep.head.pos_ in ("NOUN", "PROPN"):
+            token = prep.head
+            continue
+        return prep.lower_ if prep.lower_ in _DIRECTIONS else None
+    return None
+
+
+def _directions(doc: Doc) -> dict[str, set[str]]:
+    """Noun lemma -> the prepositions of direction it stands under."""
+    found: dict[str, set[str]] = {}
+    for token in doc:
+        if token.pos_ in ("NOUN", "PROPN") and token.is_alpha:
+            where = _direction(token)
+            if where:
+                found.setdefault(token.lemma_.lower(), set()).add(where)
+    return found
+
+
+def _directions_traded(claim_doc: Doc, source_doc: Doc) -> str | None:
+    """Two nouns that trade prepositions of direction: "from individuals into the hands of institutions" from
+    "from institutions and into the hands of the individual"; "moved from Leeds to Bristol" from the reverse."""
+    mine, theirs = _directions(claim_doc), _directions(source_doc)
+    shared = sorted(k for k in mine.keys() & theirs.keys() if len(mine[k]) == 1 and len(theirs[k]) == 1)
+    for n, a in enumerate(shared):
+        for b in shared[n + 1 :]:
+            if mine[a] != mine[b] and mine[a] == theirs[b] and mine[b] == theirs[a]:
+                return f"'{a}' and '{b}' trade '{min(mine[a])}' and '{min(mine[b])}' between claim and source"
+    return None
+
+
+_DESCRIBING = frozenset({"relcl", "appos"})
+
+
+def _descriptions(doc: Doc) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """(who, content lemmas) for each relative clause or apposition hung on a name: "Sfar, who got a point penalty
+    for swearing" gives ({sfar}, {point, penalty, swear, ...})."""
+    found = []
+    for token in doc:
+        if token.dep_ not in _DESCRIBING or token.head.pos_ != "PROPN":
+            continue
+        who = _name_keys(token.head)
+        words = frozenset(
+            t.lemma_.lower()
+            for t in token.subtree
+            if t.pos_ in ("NOUN", "VERB", "ADJ", "NUM") and t.is_alpha and t.lemma_.lower() not in _LIGHT
+        )
+        if who and words:
+            found.append((who, words))
+    return found
+
+
+DESCRIPTION_OVERLAP = 2  # content words a description must share to be "the same" description
+
+
+def _description_moved(claim_doc: Doc, source_doc: Doc) -> str | None:
+    """A description the source hangs on one name, hung on another in the claim: "Likhovtseva, who was given a point
+    penalty for swearing, ... saw off Sfar" from "Likhovtseva ... saw off Sfar, who got a point penalty for
+    swearing". The claim's name must be in the source too, with no such description of its own."""
+    source_names = frozenset(t.lower_ for t in source_doc if t.pos_ == "PROPN")
+    theirs = _descriptions(source_doc)
+    for who, words in _descriptions(claim_doc):
+        if not who & source_names:
+            continue
+        same = [(w, ws) for w, ws in theirs if len(words & ws) >= DESCRIPTION_OVERLAP]
+        if same and not any(w & who for w, _ in same):
+            other = min(next(iter(w for w, _ in same)))
+            return f"the claim says of {min(who)} what the source says of {other}"
+    return None
+
+
 def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | None:
     """Why the claim gives a name another role than the source does around a verb both use, or None."""
     claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
@@ -464,6 +562,8 @@ def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | No
         or _reversed(claim_uses, source_uses)
         or _compared_the_other_way(claim_doc, source_doc)
         or _unpaired(claim_doc, source_doc)
+        or _directions_traded(claim_doc, source_doc)
+        or _description_moved(claim_doc, source_doc)
     )
 
 

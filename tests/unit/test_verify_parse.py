@@ -289,6 +289,25 @@ def test_a_denial_by_the_person_the_claim_quotes_in_the_next_sentence_is_caught(
             "The knighthoods go to Derek Wanless and Mike Tomlinson, who undertook major government reviews on "
             "health and education respectively.",
         ),
+        (  # "him" is the named subject of the clause above its own
+            "Wes Brown embarrassed Shaun Wright-Phillips near the touchline.",
+            "Shaun Wright-Phillips embarrassed Wes Brown near the touchline.",
+            "Wes Brown also found Wright-Phillips to be a difficult opponent when the tricky winger embarrassed him "
+            "near the touchline.",
+        ),
+        (  # two nouns trade prepositions of direction
+            "Craig said broadband was shifting power from individuals into the hands of institutions.",
+            "Craig said broadband was shifting power from institutions into the hands of individuals.",
+            "\"Broadband is putting the 'me' in media as it shifts power from institutions and into the hands of the "
+            'individual," said John Craig.',
+        ),
+        (  # a description hung on the other name
+            "Likhovtseva, who was given a point penalty for swearing in the third set, needed nine match points "
+            "before seeing off Sfar.",
+            "Likhovtseva needed nine match points before seeing off Sfar, who was given a point penalty for swearing.",
+            "Likhovtseva needed nine match points before seeing off Sfar, who got a point penalty for swearing in the "
+            "third set.",
+        ),
         (  # agent and patient reversed through another verb
             "In a Radio Times interview, Sacha Baron Cohen attacked Victoria Wood for her brand of humour.",
             "In a Radio Times interview, Victoria Wood attacked Sacha Baron Cohen for his brand of humour.",
@@ -300,3 +319,17 @@ def test_a_denial_by_the_person_the_claim_quotes_in_the_next_sentence_is_caught(
 def test_parties_that_trade_what_is_said_of_them_are_a_swap(false: str, true: str, source: str) -> None:
     assert verdict(false, source)
     assert verdict(true, source) is None
+
+
+def test_a_refusal_in_other_words_and_quoted_words_keep_their_polarity() -> None:
+    offer = "The LSE rejected Deutsche Boerse's proposed offer in December, saying it undervalued the business."
+    assert (
+        verdict("The LSE turned down Deutsche Boerse's offer in December as undervaluing the business.", offer) is None
+    )
+    assert verdict("The LSE accepted Deutsche Boerse's offer in December.", offer)
+    # A negation ends where someone's quoted words begin, but not at a scare-quoted word.
+    trusted = 'Labour had gone from a party not trusted with the economy to "the only party trusted with the economy".'
+    assert verdict('Labour had become "the only party trusted with the economy".', trusted) is None
+    trained = 'Unlike rival software, Opera does not have to be "trained" to recognise a voice.'
+    assert verdict("Opera has to be trained to recognise a voice.", trained)
+    assert verdict("Opera does not need training to recognise a voice.", trained) is None
