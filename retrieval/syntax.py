@@ -197,24 +197,28 @@ def _moved(mine: _Use, theirs: Iterable[_Use]) -> str | None:
 
 
 def _traded(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
-    """Agents of two shared verbs traded: X does A and Y does B in the claim, Y does A and X does B in the source."""
+    """Agents, or patients, of two shared verbs traded: X does A and Y does B in the claim, Y does A and X does B in
+    the source ("to conceal soaring revenue and inflate expenses" from "to conceal soaring expenses and inflate
+    revenue")."""
     shared = [u for u in claim_uses if any(s.lemma == u.lemma for s in source_uses)]
     for i, first in enumerate(shared):
         for second in shared[i + 1 :]:
             if first.lemma == second.lemma:
                 continue
-            for keys in ("names", "nouns"):
-                a1, a2 = getattr(first, keys).get(AGENT, frozenset()), getattr(second, keys).get(AGENT, frozenset())
-                for s1 in (s for s in source_uses if s.lemma == first.lemma):
-                    for s2 in (s for s in source_uses if s.lemma == second.lemma):
-                        b1 = getattr(s1, keys).get(AGENT, frozenset())
-                        b2 = getattr(s2, keys).get(AGENT, frozenset())
-                        x, y = (a1 - b1) & b2, (a2 - b2) & b1
-                        if x and y and not a1 & b1 and not a2 & b2:
-                            return (
-                                f"{min(x)} and {min(y)} trade '{first.lemma}' and '{second.lemma}' between claim "
-                                "and source"
-                            )
+            for place in (AGENT, PATIENT):
+                for keys in ("names", "nouns"):
+                    a1 = getattr(first, keys).get(place, frozenset())
+                    a2 = getattr(second, keys).get(place, frozenset())
+                    for s1 in (s for s in source_uses if s.lemma == first.lemma):
+                        for s2 in (s for s in source_uses if s.lemma == second.lemma):
+                            b1 = getattr(s1, keys).get(place, frozenset())
+                            b2 = getattr(s2, keys).get(place, frozenset())
+                            x, y = (a1 - b1) & b2, (a2 - b2) & b1
+                            if x and y and not a1 & b1 and not a2 & b2:
+                                return (
+                                    f"{min(x)} and {min(y)} trade '{first.lemma}' and '{second.lemma}' between "
+                                    "claim and source"
+                                )
     return None
 
 

@@ -289,6 +289,11 @@ def test_a_denial_by_the_person_the_claim_quotes_in_the_next_sentence_is_caught(
             "The knighthoods go to Derek Wanless and Mike Tomlinson, who undertook major government reviews on "
             "health and education respectively.",
         ),
+        (  # the objects of two verbs traded
+            "The council closed the library and opened a gym.",
+            "The council closed a gym and opened the library.",
+            "The council opened the library and closed a gym.",
+        ),
         (  # "him" is the named subject of the clause above its own
             "Wes Brown embarrassed Shaun Wright-Phillips near the touchline.",
             "Shaun Wright-Phillips embarrassed Wes Brown near the touchline.",
