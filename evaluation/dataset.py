@@ -261,9 +261,12 @@ def check_evidence(questions: Iterable[Question], texts: Mapping[str, str]) -> l
         if text is None:
             problems.append(f"{where}: article {q.doc_id!r} not found")
             continue
-        if q.evidence not in text:
-            hint = " (matches after folding quotes/whitespace)" if fold_text(q.evidence) in fold_text(text) else ""
-            problems.append(f"{where}: evidence is not verbatim in {q.doc_id}{hint}: {q.evidence[:80]!r}")
+        # Each evidence sentence on its own: two located sentences are joined by a space that the article may
+        # write as a paragraph break.
+        for part in q.evidence_parts or (q.evidence,):
+            if part not in text:
+                hint = " (matches after folding quotes/whitespace)" if fold_text(part) in fold_text(text) else ""
+                problems.append(f"{where}: evidence is not verbatim in {q.doc_id}{hint}: {part[:80]!r}")
         reference = f"{q.evidence} {q.answer or ''}"
         if not any(contains_phrase(reference, m) for m in q.must_contain):
             problems.append(f"{where}: no must_contain string occurs in the evidence or the reference answer")

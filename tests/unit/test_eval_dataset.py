@@ -137,3 +137,16 @@ def test_shipped_bbc_dataset_is_valid() -> None:
     assert kinds.count("unanswerable") >= 6
     assert {"fact", "quote", "number", "paraphrase"} <= set(kinds)
     assert all(q.doc_id.startswith("bbc-") for q in questions if q.doc_id)
+
+
+@pytest.mark.parametrize("name", ["bbc_bank.jsonl", "bbc_bank_more_train.jsonl"])
+def test_shipped_question_banks_parse_and_store_locators_not_text(name: str) -> None:
+    """The BBC corpus must not enter the repository: answerable bank questions carry locators, never sentences."""
+    questions = load_dataset(DATASETS / name)
+    assert len(questions) >= 600
+    assert all(q.evidence is None for q in questions)
+    assert all(q.locators for q in questions if q.answerable)
+    unanswerable = [q for q in questions if not q.answerable]
+    assert len(unanswerable) >= 0.15 * len(questions)
+    if name == "bbc_bank_more_train.jsonl":
+        assert {q.split for q in questions} == {"train"}

@@ -144,3 +144,17 @@ def test_eval_check_verifies_every_locator(tmp_path: Path) -> None:
     corpus.write_text(json.dumps({"id": "art-1", "title": "t", "text": TEXT.replace("Ms Lee", "Ms Lea")}) + "\n")
     bad = runner.invoke(app, ["eval", "check", str(bank), "--corpus", str(corpus)])
     assert bad.exit_code == 1 and "does not match its hash" in bad.output
+
+
+def test_check_accepts_two_located_sentences_across_a_paragraph_break() -> None:
+    """`newsdesk eval check` checks each located sentence; joined, they are not a substring of the article."""
+    from evaluation.dataset import check_evidence
+
+    texts = {"art-3": "The council met on Monday.\n\nMs Lee and Mr Ode voted against."}
+    row = _raw(
+        doc_id="art-3", about="art-3", evidence=["The council met on Monday.", "Ms Lee and Mr Ode voted against."]
+    )
+    questions = parse_dataset([json.dumps(line) for line in convert([row], texts)])
+    assert check_evidence(questions, texts) == []
+    edited = {"art-3": texts["art-3"].replace("Ode", "Odd")}
+    assert any("hash" in problem for problem in check_evidence(questions, edited))
