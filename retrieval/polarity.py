@@ -113,6 +113,34 @@ def is_negated(text: str) -> bool:
     return False
 
 
+# Verbs that say "not" in their meaning: a claim that a project "skipped" an assessment, a player "skipped" a
+# call-up or a town is "losing" a conference affirms no word its source negates ("did not carry out", "failed to
+# answer", "is not to gather"). Their presence on the affirming side leaves the polarity undecided.
+_NEGATIVE_MEANING = frozenset(
+    """skip skips skipped skipping miss misses missed missing lose loses lost losing avoid avoids avoided avoiding
+    ignore ignores ignored ignoring abandon abandons abandoned abandoning scrap scraps scrapped scrapping drop drops
+    dropped dropping cancel cancels cancelled cancelling halt halts halted halting stop stops stopped stopping
+    quit quits quitting snub snubs snubbed spurn spurned rebuff rebuffed dismiss dismisses dismissed rule ruled
+    barred banned blocked denied""".split()
+)
+# Cue verbs: both sides refusing the same thing agree, whatever the word order ("the board rejected the offer" and
+# "the offer had been rejected by the board").
+_CUE_VERBS = ("reject", "refus", "deni", "fail", "lack")
+
+
+def _negative_meaning(text: str) -> bool:
+    return any(t.word in _NEGATIVE_MEANING for t in tokens(_PHRASAL_CUES.sub("rejected", text)))
+
+
+def _same_cue_verb(claim: str, source: str) -> bool:
+    def verbs(text: str) -> set[str]:
+        return {
+            stem for t in tokens(_PHRASAL_CUES.sub("rejected", text)) for stem in _CUE_VERBS if t.word.startswith(stem)
+        }
+
+    return bool(verbs(claim) & verbs(source))
+
+
 def conflict(claim: str, source: str, negated_claim_needs_negation: bool = True) -> str | None:
     """Why the claim's polarity contradicts the source's, or None when it does not.
 
@@ -124,9 +152,11 @@ def conflict(claim: str, source: str, negated_claim_needs_negation: bool = True)
     shared = claim_pol.keys() & source_pol.keys()
     claim_negated = {s for s in shared if True in claim_pol[s]}
     source_negated = {s for s in shared if True in source_pol[s]}
-    if claim_negated & source_negated:
+    if claim_negated & source_negated or _same_cue_verb(claim, source):
         return None  # both negate the same thing (word order may differ: "would not make X easier")
     for negated_side, other in ((source_pol, claim_pol), (claim_pol, source_pol)):
+        if _negative_meaning(claim if negated_side is source_pol else source):
+            continue  # the affirming side says "not" in a verb's meaning ("skipped" for "did not carry out")
         # The words one side negates: do they mostly appear affirmed on the other side?
         scoped = [s for s in shared if negated_side[s] == {True}]
         flipped = [s for s in scoped if other[s] == {False}]

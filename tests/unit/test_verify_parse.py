@@ -338,3 +338,14 @@ def test_a_refusal_in_other_words_and_quoted_words_keep_their_polarity() -> None
     trained = 'Unlike rival software, Opera does not have to be "trained" to recognise a voice.'
     assert verdict("Opera has to be trained to recognise a voice.", trained)
     assert verdict("Opera does not need training to recognise a voice.", trained) is None
+
+
+def test_a_verb_that_means_not_and_a_refusal_in_either_voice_are_no_flip() -> None:
+    projects = "Only 22 of the 30 projects targeted for having not carried out impact assessments have complied."
+    assert verdict("22 of the 30 projects targeted for skipping impact assessments have complied.", projects) is None
+    town = "The news that the conference is not to gather in Blackpool will be seen as a blow in the resort."
+    assert verdict("Losing the conference will be seen as a blow in Blackpool.", town) is None
+    board = "The information was public as Mr Davis' offer had already been rejected by Vivendi's board."
+    assert verdict("The information was public, since the board had turned down Mr Davis' offer.", board) is None
+    # The flip itself is still caught.
+    assert verdict("The news that the conference is to gather in Blackpool will be seen as a blow.", town)
