@@ -52,10 +52,17 @@ def _has_neg(token: Token) -> bool:
     return False
 
 
+_NOBODY = frozenset({"nothing", "nobody", "none", "noone"})
+
+
 def negated(token: Token) -> bool:
     """True when the parse puts `token` under a negation (see the module docstring)."""
     if _has_neg(token):
         return True
+    if token.pos_ in ("VERB", "AUX") and any(
+        c.dep_ in ("dobj", "nsubj", "nsubjpass") and c.lower_ in _NOBODY for c in token.children
+    ):
+        return True  # "taking nothing for granted" is "not taking anything for granted"
     head = token.head
     if token.dep_ in ("acomp", "attr", "xcomp", "oprd") and head is not token and _has_neg(head):
         return True  # "is not available", "did not want to leave"

@@ -35,6 +35,12 @@ _SCALES = {
     "b": 1e9, "trillion": 1e12, "tn": 1e12, "trn": 1e12,
 }  # fmt: skip
 _BIG = ("hundred", "thousand", "million", "billion", "trillion")
+# Words after "a third" that leave it a share ("a third of", "a third more", "by a third in 2004"); any other word
+# makes it an ordinal ("a third win").
+_NOT_COUNTED_AFTER = frozenset(
+    """of more less fewer higher lower larger smaller bigger greater up down off on in to than and or per the a an
+    since from last this that at by for over under between with as""".split()
+)
 _FRACTIONS = {"half": 0.5, "halves": 0.5, "third": 1 / 3, "thirds": 1 / 3, "quarter": 0.25, "quarters": 0.25}
 _FRACTIONS.update({f"{w}s": 1 / v for w, v in _ORDINALS.items() if v >= 5})  # "two fifths", "three tenths"
 _FRACTIONS.update({w: 1 / v for w, v in _ORDINALS.items() if v >= 5})
@@ -59,6 +65,9 @@ _CURRENCY_WORDS = {
     "dollar": "$", "dollars": "$", "usd": "$", "pound": "£", "pounds": "£", "sterling": "£", "gbp": "£",
     "euro": "€", "euros": "€", "eur": "€", "yen": "¥",
 }  # fmt: skip
+_OF_A_POINT = re.compile(r"\s+of\s+a\s+(?:percentage\s+)?point\b", re.I)
+# A sum per unit of time: "$12 a month", "£140 per week" (after the amount and any scale or currency word).
+_RATE = re.compile(r"(?:\s+(?:dollars?|pounds?|euros?|yen))?\s+(?:a|an|per|each)\s+(day|week|month|year|hour)\b", re.I)
 _PERCENT_WORDS = ("per cent", "percent", "percentage points", "percentage point", "pc")
 
 _TOKEN = re.compile(
@@ -255,6 +264,11 @@ def _parse(text: str) -> tuple[Quantity, ...]:
                 end += re.match(rf"\s+{phrase}\b", rest).end()  # type: ignore[union-attr]
                 k += len(phrase.split())
                 break
+        point = _OF_A_POINT.match(text, end)
+        if point and kind == "count":
+            kind, value = "ratio", value / 100  # "0.27 of a percentage point" is 0.27 percentage points
+            end = point.end()
+            k += len(point.group(0).split())
         time_unit = None
         unit_word = word_at(k)
         joined = text[end : end + 1] == "-"  # "10-mile", "six-date": the unit is glued to the number
@@ -271,6 +285,9 @@ def _parse(text: str) -> tuple[Quantity, ...]:
             time_unit = unit_word.rstrip("s") if unit_word not in ("yards",) else "yard"
         elif word_at(k) == "of" and word_at(k + 1) in _CURRENCY_WORDS:
             currency = _CURRENCY_WORDS[word_at(k + 1)]
+        rate = _RATE.match(text, end)
+        if rate and currency is not None and time_unit is None:
+            time_unit = f"per-{_TIME_UNITS[rate.group(1).lower()]}"  # "$12 a month" is no "$12 a week"
         if kind == "count" and currency is None and time_unit is None:
             clock = _clock(value, word_at(k), text[start:end])
             if clock is not None:  # "7pm" and "1900 GMT" are one time of day
@@ -328,6 +345,16 @@ def _parse(text: str) -> tuple[Quantity, ...]:
             )
             i += 1
             continue
+        if len(parts) > 1 and parts[-1] in _CURRENCY_WORDS and all(w in _SCALES or w in _UNITS for w in parts[:-1]):
+            # "a billion-dollar dent", "a ten-million-pound deal": a sum of money written as an adjective.
+            value_ = _word_number(parts[:-1]) if parts[0] in _UNITS else None
+            if value_ is None and len(parts) == 2:
+                value_ = _SCALES.get(parts[0])
+            if value_ is not None:
+                currency_ = _CURRENCY_WORDS[parts[-1]]
+                found.append(Quantity(value_, "count", currency_, None, match.group(0), match.start(), match.end()))
+                i += 1
+                continue
         if (
             len(parts) > 1
             and parts[0] in _UNITS
@@ -368,6 +395,20 @@ def _parse(text: str) -> tuple[Quantity, ...]:
                 numerator = float(_UNITS[before])
                 if found and found[-1].end == tokens[i - 1][0].end():
                     found.pop()
+            after = word_at(i + 1)
+            if (
+                before == "a"
+                and len(parts) == 1
+                and parts[0] in _ORDINALS
+                and after.isalpha()
+                and after not in _NOT_COUNTED_AFTER
+            ):
+                # "a third win", "a fifth title": an ordinal; "a third of", "by a third in 2004" are shares.
+                found.append(
+                    Quantity(_ORDINALS[parts[0]], "ordinal", None, None, match.group(0), match.start(), match.end())
+                )
+                i += 1
+                continue
             if is_fraction and not (parts[-1] in ("half",) and before in _ORDINALS):
                 if parts[-1] in ("half", "halves") and (before == "the" or (before == "a" and word_at(i - 2) == "and")):
                     i += 1  # "the second half" is a part, "a year and a half" a duration: neither is a share

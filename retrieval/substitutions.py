@@ -41,6 +41,8 @@ _EXCLUSIVE: list[list[tuple[str, ...]]] = [
     [("win", "won", "wins", "winning", "winner", "victory", "beat"), ("lose", "lost", "loses", "losing", "loser",
                                                                       "defeat", "defeated")],
     [("profit", "profits"), ("loss", "losses")],
+    # Currencies: "8.28 to the euro" is not "8.28 to the US dollar".
+    [("dollar", "dollars"), ("euro", "euros"), ("pound", "pounds", "sterling"), ("yen",)],
     [("buy", "bought", "buying", "acquire", "acquired"), ("sell", "sold", "selling")],
     [("approve", "approved", "accept", "accepted", "backed"),
      ("reject", "rejected", "oppose", "opposed", "veto", "vetoed")],
@@ -202,6 +204,9 @@ def _spans_as_units(text: str) -> str:
     return text
 
 
+_CURRENCY_SYMBOLS = {"$": "dollar", "£": "pound", "€": "euro", "¥": "yen"}
+
+
 def substituted(claim: str, source: str, context: str = "", slot: Slot = _any_slot) -> str | None:
     """Why the claim substitutes a word of its source, or None. `context` (the whole cited passage and its title)
     tells which names are one entity ("Edward Heath" makes "Heath" for "Sir Edward" no substitution). `slot(claim
@@ -209,6 +214,8 @@ def substituted(claim: str, source: str, context: str = "", slot: Slot = _any_sl
     from a parse; by default any place will do)."""
     claim_stems = {w.stem for w in tokens(_spans_as_units(claim)) if w.content or w.word in _FUNCTION_MEMBERS}
     source_stems = {w.stem for w in tokens(_spans_as_units(source)) if w.content or w.word in _FUNCTION_MEMBERS}
+    # A currency symbol is its word: "$1.8 trillion" holds "dollars".
+    source_stems |= {porter_stem(word) for symbol, word in _CURRENCY_SYMBOLS.items() if symbol in source}
     return (
         _exclusive_clash(claim_stems, source_stems, slot)
         or _negated_form(claim, source)

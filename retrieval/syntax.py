@@ -417,11 +417,13 @@ def _nominal_uses(doc: Doc) -> list[_Use]:
         if token.pos_ != "NOUN":
             continue
         owners: list[Token] = [c for c in token.children if c.dep_ == "poss" or (c.dep_ == "compound")]
-        for prep in (c for c in token.children if c.dep_ == "prep" and c.lower_ in _OWNER_PREPOSITIONS):
+        for prep in (c for c in token.children if c.dep_ in ("prep", "agent") and c.lower_ in _OWNER_PREPOSITIONS):
             owners.extend(c for c in prep.children if c.dep_ == "pobj")
         keys = frozenset().union(*(_name_keys(t) for t in owners))
-        if keys:
-            uses.append(_Use(token.lemma_.lower(), {OWNER: keys}, {}))
+        # Common-noun owners only through "'s", "by" and "of" ("the bid by defence lawyers"), not compounds.
+        nouns = frozenset().union(*(_noun_keys(t) for t in owners if t.dep_ != "compound"))
+        if keys or nouns:
+            uses.append(_Use(token.lemma_.lower(), {OWNER: keys} if keys else {}, {OWNER: nouns} if nouns else {}))
     return uses
 
 
@@ -536,6 +538,77 @@ def _description_moved(claim_doc: Doc, source_doc: Doc) -> str | None:
     return None
 
 
+def _slots(uses: Iterable[_Use]) -> dict[str, set[tuple[str, str]]]:
+    """Name key or noun lemma -> the (word, place) slots it fills in the parse's own reading (no guessed subjects,
+    no symmetric "with")."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for use in uses:
+        for table in (use.names, use.nouns):
+            for place, keys in table.items():
+                if place == WITH or place in use.inherited:
+                    continue
+                for key in keys:
+                    found.setdefault(key, set()).add((use.lemma, place))
+    return found
+
+
+def _slots_traded(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
+    """Two parties that trade slots of two words, verbs or nouns: "Associated Press argued against the bid by
+    defence lawyers" from "Defence lawyers argued against the bid by Associated Press" (agent of "argue" and owner
+    of "bid" traded). The claim puts X where the source puts Y, and Y where the source puts X, and the source
+    never has X or Y in the claim's slot for them."""
+    mine, theirs = _slots(claim_uses), _slots(source_uses)
+    keys = sorted(mine.keys() & theirs.keys())
+    for n, x in enumerate(keys):
+        for y in keys[n + 1 :]:
+            for slot_x in sorted(mine[x] - theirs[x] - mine[y]):
+                if slot_x not in theirs[y]:
+                    continue
+                for slot_y in sorted(mine[y] - theirs[y] - mine[x]):
+                    if slot_y != slot_x and slot_y in theirs[x]:
+                        return f"{x} and {y} trade places ('{slot_x[0]}' {slot_x[1]}, '{slot_y[0]}' {slot_y[1]})"
+    return None
+
+
+# "A rather than B", "A instead of B": the two sides traded are a swap ("to examine applications thoroughly rather
+# than to be efficient" from "to be efficient, rather than to do a thorough examination of an application").
+_CONTRAST = re.compile(r"\b(?:rather than|instead of)\b", re.IGNORECASE)
+
+
+def _sides(doc: Doc) -> tuple[frozenset[str], frozenset[str]] | None:
+    """Content lemmas before and after the first "rather than" / "instead of" of a text, within its sentence."""
+    match = _CONTRAST.search(doc.text)
+    if not match:
+        return None
+    pivot = next((t for t in doc if t.idx >= match.start()), None)
+    if pivot is None:
+        return None
+    sentence = pivot.sent
+
+    def words(tokens: Iterable[Token]) -> frozenset[str]:
+        return frozenset(
+            t.lemma_.lower().removesuffix("ly")
+            for t in tokens
+            if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB", "ADV") and t.is_alpha and t.lemma_.lower() not in _LIGHT
+        )
+
+    before = words(t for t in sentence if t.idx < match.start())
+    after = words(t for t in sentence if t.idx >= match.end())
+    return before, after
+
+
+def _contrast_traded(claim_doc: Doc, source_doc: Doc) -> str | None:
+    mine, theirs = _sides(claim_doc), _sides(source_doc)
+    if mine is None or theirs is None:
+        return None
+    (claim_before, claim_after), (source_before, source_after) = mine, theirs
+    went_back = (claim_after - claim_before) & (source_before - source_after)
+    came_forward = (claim_before - claim_after) & (source_after - source_before)
+    if went_back and came_forward:
+        return f"'{min(came_forward)}' and '{min(went_back)}' trade sides of 'rather than'"
+    return None
+
+
 def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | None:
     """Why the claim gives a name another role than the source does around a verb both use, or None."""
     claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
@@ -568,6 +641,8 @@ def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | No
         or _unpaired(claim_doc, source_doc)
         or _directions_traded(claim_doc, source_doc)
         or _description_moved(claim_doc, source_doc)
+        or _slots_traded(claim_uses + claim_nominal, source_uses + source_nominal)
+        or _contrast_traded(claim_doc, source_doc)
     )
 
 

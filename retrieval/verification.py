@@ -228,6 +228,13 @@ def _dated(word: str, passage: str) -> bool:
     return bool((_RELATIVE_DAY if word in _DAY_NAMES else _RELATIVE_MONTH).search(passage))
 
 
+# Countries a model spells out where news writes the short form (capitals only: "us" is also a pronoun).
+_SPELLED_OUT = (
+    (r"United\s+States", r"\b(?:US|U\.S\.|USA|America)\b"),
+    (r"United\s+Kingdom", r"\b(?:UK|U\.K\.|Britain)\b"),
+)
+
+
 def _unnamed_words(claim: str, passage: str) -> set[str]:
     """Capitalised claim words that name nothing the passage must hold (folded): month and day names of a date
     (the number and substitution checks compare dates; "May" in "Theresa May" is still a name), acronyms of common
@@ -237,6 +244,9 @@ def _unnamed_words(claim: str, passage: str) -> set[str]:
     from retrieval.parsing import shared_parser
 
     exempt = {w for w in _COMMON_ACRONYMS if re.search(rf"\b{w.upper()}\b", claim)}
+    for spelled, short in _SPELLED_OUT:
+        if re.search(spelled, claim) and re.search(short, passage):
+            exempt.update(fold(w) for w in spelled.split(r"\s+") if w.isalpha())
     for token in shared_parser().parse(claim):
         if token.lower_ in _CALENDAR and token.ent_type_ == "DATE" and _dated(token.lower_, passage):
             exempt.add(token.lower_)

@@ -101,3 +101,23 @@ def test_spans_of_time_and_pairs_in_words_are_numbers() -> None:
 def test_a_brand_that_starts_with_a_digit_is_no_number() -> None:
     assert number_problem("3ami built the system.", ["The system came from security firm 3ami."]) is None
     assert number_problem("It reached 10mph.", ["It reached 12mph."])
+
+
+def test_ordinals_sums_as_adjectives_points_and_rates_news_writes() -> None:
+    """ "a third win" is the third win, not a share; "a billion-dollar dent" is $1bn; a rate keeps its period."""
+    assert (
+        number_problem("Wales are unbeaten after their 3rd Six Nations win.", ["Wales are unbeaten after a third win."])
+        is None
+    )
+    assert number_problem("A third of voters backed it.", ["A quarter of voters backed it."])
+    assert number_problem("Cut by a third in 2004.", ["Cut by a third in 2004."]) is None
+    assert (
+        number_problem("It will cost about a billion dollars.", ["It will put a billion-dollar dent in its accounts."])
+        is None
+    )
+    assert number_problem("It will cost about $2bn.", ["It will put a billion-dollar dent in its accounts."])
+    assert (
+        number_problem("Rates rose by 0.27 of a percentage point.", ["Rates rose by 0.27 percentage points."]) is None
+    )
+    assert number_problem("It charges $12 a week.", ["It charges a flat fee of $12 a month."])
+    assert number_problem("It charges 12 dollars per month.", ["It charges a flat fee of $12 a month."]) is None

@@ -349,3 +349,19 @@ def test_a_verb_that_means_not_and_a_refusal_in_either_voice_are_no_flip() -> No
     assert verdict("The information was public, since the board had turned down Mr Davis' offer.", board) is None
     # The flip itself is still caught.
     assert verdict("The news that the conference is to gather in Blackpool will be seen as a blow.", town)
+
+
+def test_spelled_out_countries_nothing_as_a_negation_and_traded_slots() -> None:
+    trade = "Egypt and Israel have signed a trade protocol with the US, allowing goods free access to its markets."
+    assert "name not in passage" not in name_reason("Egypt and Israel signed a protocol with the United States.", trade)
+    granted = '"Scotland are a hard side, so we are not taking anything for granted," said Johnson.'
+    assert verdict("Johnson said Wales were taking nothing for granted.", granted) is None
+    assert verdict("Johnson said Wales were taking everything for granted.", granted)
+    bid = "Defence lawyers argued against the bid by Associated Press to have the jurors' answers made public."
+    assert verdict("Associated Press argued against the bid by defence lawyers to have the answers made public.", bid)
+    assert verdict("Defence lawyers opposed the bid by Associated Press to have the answers made public.", bid) is None
+    staff = "Pressure was placed on staff to be efficient, rather than to do a thorough examination of an application."
+    assert verdict("Staff were pressed to examine applications thoroughly rather than to be efficient.", staff)
+    peg = "The government keeps the yuan pegged close to a rate of 8.28 to the US dollar."
+    assert verdict("The yuan is pegged close to 8.28 to the euro.", peg)
+    assert verdict("The yuan is pegged close to 8.28 to the dollar.", peg) is None
