@@ -41,7 +41,9 @@ _PREDICATE_DEPS = frozenset({"ROOT", "acomp", "attr", "xcomp", "ccomp", "conj", 
 
 
 def _has_neg(token: Token) -> bool:
-    for child in token.children:
+    # "have never before overturned": the parse may hang the negation on an adverb of the verb.
+    adverbs = [c for c in token.children if c.dep_ == "advmod" and c.lower_ not in _IDIOM_NEXT]
+    for child in [*token.children, *(g for a in adverbs for g in a.children if g.lower_ in ("never", "not"))]:
         if child.dep_ == "neg":
             following = token.doc[child.i + 1] if child.i + 1 < len(token.doc) else None
             if following is not None and following.lower_ in _IDIOM_NEXT:

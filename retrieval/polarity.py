@@ -21,7 +21,7 @@ from retrieval.words import Token, fold, tokens
 _CUES = frozenset(
     """not no never nor neither none nobody nothing nowhere without cannot lack lacked lacking lacks unable
     fail failed fails failing refuse refused refuses refusing reject rejected rejects rejecting deny denied denies
-    denying absence absent shortage shortages scarcity insufficient""".split()
+    denying absence absent shortage shortages scarcity insufficient unlikely""".split()
 )
 # Affirmative despite a cue word: "no doubt", "not only", "no matter", "not least", "nothing but".
 _IDIOMS = re.compile(

@@ -44,7 +44,7 @@ _EXCLUSIVE: list[list[tuple[str, ...]]] = [
     # Currencies: "8.28 to the euro" is not "8.28 to the US dollar".
     [("dollar", "dollars"), ("euro", "euros"), ("pound", "pounds", "sterling"), ("yen",)],
     [("buy", "bought", "buying", "acquire", "acquired"), ("sell", "sold", "selling")],
-    [("approve", "approved", "accept", "accepted", "backed"),
+    [("approve", "approved", "accept", "accepted", "backed", "support", "supported"),
      ("reject", "rejected", "oppose", "opposed", "veto", "vetoed")],
     [("allow", "allowed", "permit", "permitted", "legalise", "legalised"), ("ban", "banned", "forbid", "prohibit",
                                                                               "prohibited")],

@@ -365,3 +365,14 @@ def test_spelled_out_countries_nothing_as_a_negation_and_traded_slots() -> None:
     peg = "The government keeps the yuan pegged close to a rate of 8.28 to the US dollar."
     assert verdict("The yuan is pegged close to 8.28 to the euro.", peg)
     assert verdict("The yuan is pegged close to 8.28 to the dollar.", peg) is None
+
+
+def test_never_on_an_adverb_unlikely_and_opposed_for_supported() -> None:
+    courts = '"We know the challenge because the courts have never before overturned a White Paper," said Sanders.'
+    assert verdict("Sanders said the courts had overturned White Papers before.", courts)
+    assert verdict("Sanders said the courts had never overturned a White Paper.", courts) is None
+    record = "The success of the film could help produce record box office revenue for 2004, said Dergarabedian."
+    assert verdict("Dergarabedian said the film was unlikely to produce record box office revenue.", record)
+    bill = "The bill, which ministers claim will tackle crime, is expected to be opposed by the Liberal Democrats."
+    assert verdict("The bill is expected to be supported by the Liberal Democrats.", bill)
+    assert verdict("The Liberal Democrats are expected to oppose the bill.", bill) is None
