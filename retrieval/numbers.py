@@ -474,11 +474,19 @@ def quantities(text: str) -> list[Quantity]:
 _ONE_UNIT = re.compile(r"\b(?:an?|one)\s+(second|minute|hour|day|week|fortnight|month|year|decade)\b", re.I)
 
 
+_OUT_OF = re.compile(r"\b([\w,.]+) out of (?:every |each )?([\w,.]+)\b", re.I)
+
+
 def source_quantities(text: str) -> list[Quantity]:
     """`quantities`, plus the single units a source states without a figure ("a week later", "a year"), which a
     claim may restate as "seven days later" or "12 months". Only sources get these: a claim's "a year ago" is not
     a figure that must be found."""
     found = quantities(text)
+    for m in _OUT_OF.finditer(text):  # "two out of 16" is a share, and states two and 16 as well
+        for group in (1, 2):
+            value = _value(m.group(group))
+            if value is not None:
+                found.append(Quantity(value, "count", None, None, m.group(group), m.start(group), m.end(group)))
     for m in _ONE_UNIT.finditer(text):
         word = m.group(1).lower()
         value, unit = (14.0, "d") if word == "fortnight" else (1.0, _TIME_UNITS[word])

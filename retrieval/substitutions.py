@@ -143,6 +143,11 @@ def _negated_form(claim: str, source: str) -> str | None:
             for prefix in _NEGATING_PREFIXES:
                 base = word[len(prefix) :]
                 if word.startswith(prefix) and len(base) >= 4 and porter_stem(base) in their_stems:
+                    plain_side = source if mine_is_claim else claim
+                    if re.search(
+                        rf"\b(?:not|never|no longer|n't)\s+(?:\w+\s+){{0,2}}{re.escape(base)}", plain_side, re.I
+                    ):
+                        continue  # "unable" for "would not be able": the same thing
                     negated, plain = (word, base) if mine_is_claim else (base, word)
                     return f"'{negated}' where the source says '{plain}'"
     return None

@@ -120,6 +120,7 @@ _ALIASES: dict[str, frozenset[str]] = {
     for name, others in {
         "british": "uk britain britons", "britain": "uk british", "uk": "britain british", "britons": "uk british",
         "english": "england", "scottish": "scotland", "welsh": "wales", "irish": "ireland",
+        "england": "english", "scotland": "scottish scots", "wales": "welsh", "ireland": "irish",
         "american": "usa america", "america": "usa american", "us": "america american usa",
         "usa": "america american", "democrats": "dems", "dems": "democrats", "liberal": "lib", "lib": "liberal",
         "tory": "conservative conservatives tories", "tories": "conservative conservatives tory",
@@ -200,7 +201,7 @@ _CALENDAR = frozenset(
 # Words that tell one institution from another ("Arts" Council, "Foreign" Office, "Royal" Institution) are not here.
 GENERIC_NAME_WORDS = frozenset(
     "university college school library museum gallery public council games institute hospital centre center "
-    "stadium theatre".split()
+    "stadium theatre act bill court committee commission agency authority".split()
 )
 # Capitalised words that tell no one apart: titles ("Mayor John Smith" is named by "Smith"), and the "Royal" of the
 # "Royal Institution" or "Royal Society".
@@ -231,6 +232,7 @@ def _dated(word: str, passage: str) -> bool:
 # Countries a model spells out where news writes the short form (capitals only: "us" is also a pronoun).
 _SPELLED_OUT = (
     (r"United\s+States", r"\b(?:US|U\.S\.|USA|America)\b"),
+    (r"\bAmerican\b", r"\b(?:US|U\.S\.|USA)\b"),
     (r"United\s+Kingdom", r"\b(?:UK|U\.K\.|Britain)\b"),
 )
 
@@ -246,7 +248,7 @@ def _unnamed_words(claim: str, passage: str) -> set[str]:
     exempt = {w for w in _COMMON_ACRONYMS if re.search(rf"\b{w.upper()}\b", claim)}
     for spelled, short in _SPELLED_OUT:
         if re.search(spelled, claim) and re.search(short, passage):
-            exempt.update(fold(w) for w in spelled.split(r"\s+") if w.isalpha())
+            exempt.update(fold(w) for w in re.findall(r"[A-Z][a-z]+", spelled))
     for token in shared_parser().parse(claim):
         if token.lower_ in _CALENDAR and token.ent_type_ == "DATE" and _dated(token.lower_, passage):
             exempt.add(token.lower_)
@@ -258,7 +260,11 @@ def _unnamed_words(claim: str, passage: str) -> set[str]:
         distinctive = [w for w in words if fold(w) not in GENERIC_NAME_WORDS | STOPWORDS | _UNDISTINCTIVE]
         if any(re.search(rf"\b{re.escape(w)}\b", passage) for w in distinctive):
             exempt.update(generic)  # written as the passage writes a name: capitalised
-        elif not distinctive and len(words) == 1 and claim[: run.start()].rstrip().lower().endswith("the"):
+        elif (
+            not distinctive
+            and len(generic) == len([w for w in words if fold(w) not in STOPWORDS]) == 1
+            and (claim[: run.start()].rstrip().lower().endswith("the") or fold(words[0]) == "the")
+        ):
             exempt.update(generic)  # "the Games", "the Council": a reference back, not a new name
     return exempt
 

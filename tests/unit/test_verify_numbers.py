@@ -121,3 +121,9 @@ def test_ordinals_sums_as_adjectives_points_and_rates_news_writes() -> None:
     )
     assert number_problem("It charges $12 a week.", ["It charges a flat fee of $12 a month."])
     assert number_problem("It charges 12 dollars per month.", ["It charges a flat fee of $12 a month."]) is None
+
+
+def test_a_share_written_two_out_of_16_states_both_counts() -> None:
+    ballet = ["Only two out of 16 principal dancers at the Royal Ballet are British."]
+    assert number_problem("Just 2 of the Royal Ballet's 16 principal dancers are British.", ballet) is None
+    assert number_problem("Just 3 of the Royal Ballet's 16 principal dancers are British.", ballet)

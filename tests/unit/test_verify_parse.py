@@ -376,3 +376,17 @@ def test_never_on_an_adverb_unlikely_and_opposed_for_supported() -> None:
     bill = "The bill, which ministers claim will tackle crime, is expected to be opposed by the Liberal Democrats."
     assert verdict("The bill is expected to be supported by the Liberal Democrats.", bill)
     assert verdict("The Liberal Democrats are expected to oppose the bill.", bill) is None
+
+
+def test_unable_for_not_able_and_names_written_another_way() -> None:
+    yukos = "Yukos filed for bankruptcy in the US because it feared it would not be able to do so in Russia."
+    assert verdict("Yukos feared it would be unable to file for bankruptcy in Russia.", yukos) is None
+    assert verdict(
+        "Yukos feared it would be unable to file for bankruptcy in the US.", "Yukos was able to file in the US."
+    )
+    assert "name not in passage" not in name_reason("The American court could declare Yukos bankrupt.", yukos)
+    seats = "Howard said Scottish and Welsh voters had proportionately more MPs at Westminster."
+    assert "name not in passage" not in name_reason("Howard said Scotland and Wales have more MPs.", seats)
+    act = "The Freedom of Information Act gives the public a right of access to information."
+    assert "name not in passage" not in name_reason("The Act gives the public a right of access.", act)
+    assert "name not in passage: data" in name_reason("The Data Protection Act gives the public a right.", act)
