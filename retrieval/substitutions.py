@@ -41,6 +41,10 @@ _EXCLUSIVE: list[list[tuple[str, ...]]] = [
     [("win", "won", "wins", "winning", "winner", "victory", "beat"), ("lose", "lost", "loses", "losing", "loser",
                                                                       "defeat", "defeated")],
     [("profit", "profits"), ("loss", "losses")],
+    # Injuries: "hamstring and back problems" is not "hamstring and shoulder problems".
+    [("back",), ("shoulder", "shoulders"), ("knee", "knees"), ("ankle", "ankles"), ("hamstring", "hamstrings"),
+     ("groin",), ("foot", "feet"), ("hand", "hands"), ("wrist", "wrists"), ("elbow", "elbows"), ("neck",),
+     ("hip", "hips"), ("thigh", "thighs"), ("calf", "calves"), ("achilles",), ("toe", "toes"), ("finger", "fingers")],
     # Currencies: "8.28 to the euro" is not "8.28 to the US dollar".
     [("dollar", "dollars"), ("euro", "euros"), ("pound", "pounds", "sterling"), ("yen",)],
     [("buy", "bought", "buying", "acquire", "acquired"), ("sell", "sold", "selling")],

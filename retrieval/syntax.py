@@ -71,10 +71,16 @@ _TITLES = frozenset(
 
 
 def _name_keys(token: Token) -> frozenset[str]:
-    """Lower-case proper-noun words of the phrase headed by `token` and its conjuncts ("Murphy and Stringer")."""
+    """Lower-case proper-noun words of the phrase headed by `token` and its conjuncts ("Murphy and Stringer"), and
+    of a common noun's owner ("Foster's shares rose" is about Foster)."""
     keys: set[str] = set()
     for head in (token, *token.conjuncts):
-        for part in (head, *(c for c in head.children if c.dep_ in ("compound", "flat", "appos"))):
+        owners = [c for c in head.children if c.dep_ == "poss"] if head.pos_ == "NOUN" else []
+        for part in (
+            head,
+            *(c for c in head.children if c.dep_ in ("compound", "flat", "appos")),
+            *(p for o in owners for p in (o, *(c for c in o.children if c.dep_ in ("compound", "flat")))),
+        ):
             if part.pos_ == "PROPN" and part.is_alpha and len(part.text) > 1 and part.lower_ not in _TITLES:
                 keys.add(part.text.lower())
     return frozenset(keys)
@@ -572,7 +578,11 @@ def _slots_traded(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None
 
 # "A rather than B", "A instead of B": the two sides traded are a swap ("to examine applications thoroughly rather
 # than to be efficient" from "to be efficient, rather than to do a thorough examination of an application").
-_CONTRAST = re.compile(r"\b(?:rather than|instead of)\b", re.IGNORECASE)
+_CONTRAST = re.compile(
+    r"\b(?:rather than|instead of)\b"
+    r"|\b(?:favou?r\w*|prefer\w*|choose|chose|pick\w*)\b(?:\s+\S+){0,3}?\s+(?P<over>over)\b",
+    re.IGNORECASE,
+)
 
 
 def _sides(doc: Doc) -> tuple[frozenset[str], frozenset[str]] | None:
@@ -580,7 +590,8 @@ def _sides(doc: Doc) -> tuple[frozenset[str], frozenset[str]] | None:
     match = _CONTRAST.search(doc.text)
     if not match:
         return None
-    pivot = next((t for t in doc if t.idx >= match.start()), None)
+    start, end = match.span("over") if match.group("over") else match.span()
+    pivot = next((t for t in doc if t.idx >= start), None)
     if pivot is None:
         return None
     sentence = pivot.sent
@@ -592,8 +603,8 @@ def _sides(doc: Doc) -> tuple[frozenset[str], frozenset[str]] | None:
             if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB", "ADV") and t.is_alpha and t.lemma_.lower() not in _LIGHT
         )
 
-    before = words(t for t in sentence if t.idx < match.start())
-    after = words(t for t in sentence if t.idx >= match.end())
+    before = words(t for t in sentence if t.idx < start)
+    after = words(t for t in sentence if t.idx >= end)
     return before, after
 
 
@@ -605,7 +616,7 @@ def _contrast_traded(claim_doc: Doc, source_doc: Doc) -> str | None:
     went_back = (claim_after - claim_before) & (source_before - source_after)
     came_forward = (claim_before - claim_after) & (source_after - source_before)
     if went_back and came_forward:
-        return f"'{min(came_forward)}' and '{min(went_back)}' trade sides of 'rather than'"
+        return f"'{min(came_forward)}' and '{min(went_back)}' trade sides of the contrast"
     return None
 
 

@@ -390,3 +390,18 @@ def test_unable_for_not_able_and_names_written_another_way() -> None:
     act = "The Freedom of Information Act gives the public a right of access to information."
     assert "name not in passage" not in name_reason("The Act gives the public a right of access.", act)
     assert "name not in passage: data" in name_reason("The Data Protection Act gives the public a right.", act)
+
+
+def test_owners_of_the_subject_contrasts_after_favour_and_injuries() -> None:
+    shares = "Southcorp's shares rose 12% to A$4.76 on news of the offer but Foster's shares fell 3.7% to A$5.44."
+    assert verdict("Foster's shares rose 12% on news of the offer, while Southcorp's shares fell 3.7%.", shares)
+    assert verdict("Southcorp's shares rose 12% on news of the offer, while Foster's shares fell 3.7%.", shares) is None
+    critics = "It has had vocal critics who say it could favour large over small firms."
+    assert verdict("Critics say the directive could favour small over large firms.", critics)
+    assert verdict("Critics say the directive could favour large firms over small ones.", critics) is None
+    injuries = (
+        "Lewis Moody and Martin Corry could both return after missing the game with hamstring and shoulder problems."
+    )
+    assert verdict(
+        "Moody and Corry could both return after missing the game with hamstring and back problems.", injuries
+    )
