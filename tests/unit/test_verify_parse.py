@@ -403,5 +403,5 @@ def test_owners_of_the_subject_contrasts_after_favour_and_injuries() -> None:
         "Lewis Moody and Martin Corry could both return after missing the game with hamstring and shoulder problems."
     )
     assert verdict(
-        "Moody and Corry could both return after missing the game with hamstring and back problems.", injuries
+        "Moody and Corry could both return after missing the game with hamstring and knee problems.", injuries
     )
