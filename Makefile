@@ -61,6 +61,10 @@ eval-check: install
 	  NEWSDESK_DATA_DIR=$$(mktemp -d) $(VENV)/bin/newsdesk eval -d evaluation/datasets/bbc_bank.jsonl \
 	    --corpus "$(BBC_CORPUS)" -i "$(BBC_CORPUS)" --split test -o eval-runs/ci-bbc-test --no-progress \
 	    --thresholds evaluation/thresholds.json; \
+	  $(VENV)/bin/newsdesk eval verification --corpus "$(BBC_CORPUS)" --split test \
+	    --floors evaluation/thresholds-verification.json > eval-runs/ci-verification.txt || \
+	    { tail -20 eval-runs/ci-verification.txt; exit 1; }; \
+	  tail -3 eval-runs/ci-verification.txt; \
 	else \
 	  echo "eval-check: no BBC corpus at $(BBC_CORPUS) (set BBC_CORPUS=...): test-split floors not checked"; \
 	fi

@@ -305,6 +305,18 @@ def passes(summary: Mapping[str, Any], overall: float = 0.05, per_kind: float = 
     )
 
 
+def below_floors(summary: Mapping[str, Any], floors: Mapping[str, Any]) -> list[str]:
+    """Regression floors (`evaluation/thresholds-verification.json`): what falls below them, empty when nothing.
+    Floors sit under the measured test figures to catch a change that makes the verifier worse; they are not the
+    issue's bar (`passes`)."""
+    problems = []
+    if summary.get("true_kept") is not None and summary["true_kept"] < floors.get("min_true_kept", 0.0):
+        problems.append(f"true kept {summary['true_kept']:.1%} < {floors['min_true_kept']:.1%}")
+    if summary.get("false_shown") is not None and summary["false_shown"] > floors.get("max_false_shown", 1.0):
+        problems.append(f"false shown {summary['false_shown']:.1%} > {floors['max_false_shown']:.1%}")
+    return problems
+
+
 def format_table(summary: Mapping[str, Any], title: str) -> str:
     """A Markdown table: per kind, n and the rate that matters (kept for true kinds, shown for false ones)."""
     lines = [f"**{title}**: {summary['pairs']} pairs", "", "| kind | label | n | rate |", "|---|---|---:|---:|"]

@@ -19,6 +19,7 @@ from evaluation.splits import SPLITS
 from evaluation.verification_set import (
     DATASET,
     VerificationSetError,
+    below_floors,
     describe_errors,
     format_table,
     load_corpus,
@@ -39,6 +40,13 @@ def verification(
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 unless test meets the bar (<=5% shown, <=10% per kind, >=95% kept).")
     ] = False,
+    floors: Annotated[
+        Path | None,
+        typer.Option(
+            "--floors",
+            help="Exit 1 when test falls below these regression floors (JSON: min_true_kept, max_false_shown).",
+        ),
+    ] = None,
 ) -> None:
     """Measure the citation verifier: true claims kept and false claims shown, per kind and split."""
     if split is not None and split not in SPLITS:
@@ -71,6 +79,12 @@ def verification(
     if check and (target is None or not passes(target)):
         typer.echo("verification set: below the bar on the test split", err=True)
         raise typer.Exit(1)
+    if floors is not None:
+        problems = below_floors(target or {}, json.loads(floors.read_text(encoding="utf-8"))["min_max"])
+        for problem in problems:
+            typer.echo(f"verification set, test split: {problem}", err=True)
+        if problems or target is None:
+            raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -133,3 +133,16 @@ def test_a_drop_reason_compares_each_score_with_its_own_bar() -> None:
 def test_locators_round_trip() -> None:
     loc = Locator.find("local-001", TEXT, "Mayor Ana Ruiz said the lanes would be finished by 2026.")
     assert loc is not None and Locator.from_dict(loc.to_dict()) == loc
+
+
+def test_regression_floors_catch_a_worse_verifier() -> None:
+    from evaluation.verification_set import below_floors
+
+    floors = {"min_true_kept": 0.85, "max_false_shown": 0.17}
+    assert below_floors({"true_kept": 0.86, "false_shown": 0.15}, floors) == []
+    assert below_floors({"true_kept": 0.80, "false_shown": 0.20}, floors) == [
+        "true kept 80.0% < 85.0%",
+        "false shown 20.0% > 17.0%",
+    ]
+    shipped = json.loads((Path(__file__).parents[2] / "evaluation" / "thresholds-verification.json").read_text())
+    assert 0 < shipped["min_max"]["min_true_kept"] < 1 and 0 < shipped["min_max"]["max_false_shown"] < 1
