@@ -65,6 +65,8 @@ _CURRENCY_WORDS = {
     "dollar": "$", "dollars": "$", "usd": "$", "pound": "£", "pounds": "£", "sterling": "£", "gbp": "£",
     "euro": "€", "euros": "€", "eur": "€", "yen": "¥",
 }  # fmt: skip
+# Nationalities before a currency word: "Australian dollars", "Hong Kong dollars" (the last word is enough).
+_NATIONAL = frozenset("us american australian canadian kong zealand singapore taiwan egyptian irish".split())
 _OF_A_POINT = re.compile(r"\s+of\s+a\s+(?:percentage\s+)?point\b", re.I)
 # A sum per unit of time: "$12 a month", "£140 per week" (after the amount and any scale or currency word).
 _RATE = re.compile(r"(?:\s+(?:dollars?|pounds?|euros?|yen))?\s+(?:a|an|per|each)\s+(day|week|month|year|hour)\b", re.I)
@@ -274,6 +276,9 @@ def _parse(text: str) -> tuple[Quantity, ...]:
         joined = text[end : end + 1] == "-"  # "10-mile", "six-date": the unit is glued to the number
         if joined and unit_word:
             unit_word = unit_word.split("-")[0]
+        if unit_word in _NATIONAL and word_at(k + 1) in _CURRENCY_WORDS and currency is None:
+            k += 1  # "4.17 Australian dollars" is A$4.17 (read as dollars)
+            unit_word = word_at(k)
         if unit_word in _CURRENCY_WORDS and currency is None:
             currency = _CURRENCY_WORDS[unit_word]
             end = tokens[k][0].end()  # "12 million dollars" reads as one figure in messages
@@ -412,6 +417,15 @@ def _parse(text: str) -> tuple[Quantity, ...]:
             if is_fraction and not (parts[-1] in ("half",) and before in _ORDINALS):
                 if parts[-1] in ("half", "halves") and (before == "the" or (before == "a" and word_at(i - 2) == "and")):
                     i += 1  # "the second half" is a part, "a year and a half" a duration: neither is a share
+                    continue
+                if parts[-1] == "half" and word_at(i + 1) in ("a", "an") and word_at(i + 2) in _TIME_UNITS:
+                    unit_ = _TIME_UNITS[word_at(i + 2)]  # "half a year" is six months
+                    value_, unit_ = (5.0, "y") if unit_ == "dec" else (0.5, unit_)
+                    end_ = tokens[i + 2][0].end()
+                    found.append(
+                        Quantity(value_, "count", None, unit_, text[match.start() : end_], match.start(), end_)
+                    )
+                    i += 3
                     continue
                 if parts[-1] == "half" and word_at(i + 1) == "a" and word_at(i + 2) in _SCALES:
                     scale_ = _SCALES[word_at(i + 2)]  # "half a million dollars"
@@ -568,6 +582,56 @@ def _same_mark(claim: str, q: Quantity, sentence: str, pool: list[Quantity]) -> 
     return False
 
 
+# Qualifiers before a claim's figure that make a rounded or bounded figure true: "more than half" from "57%",
+# "almost 50%" from "49.7%", "about 5,000" from "4,870". (A claim's qualifier, read against the source's figure.)
+_AT_LEAST = re.compile(r"\b(?:more than|at least|upwards of|in excess of)\s*$", re.I)
+_AT_MOST = re.compile(r"\b(?:less than|fewer than|at most)\s*$", re.I)
+_NEARLY = re.compile(r"\b(?:almost|nearly|just under|close to)\s*$", re.I)
+_ABOUT = re.compile(r"\b(?:about|around|roughly|approximately|an estimated)\s*$", re.I)
+_ANY_QUALIFIER = re.compile(
+    r"\b(?:more than|over|above|at least|upwards of|in excess of|less than|fewer than|under|below|at most|up to|"
+    r"almost|nearly|just under|just over|close to|about|around|roughly|approximately|some|an estimated)\s*$",
+    re.I,
+)
+ROUNDING = 0.05  # "about X" and "almost X" hold for a source figure within 5% of X ("about 3,000" is not 2,700)
+
+
+def bounded(claim: str, q: Quantity, pool: list[Quantity], source: str) -> bool:
+    """The claim qualifies its figure ("more than half") and an exact source figure of the same kind and unit makes
+    the qualified statement true (57%). A source figure with a qualifier of its own ("more than 10 times") only
+    supports the same figure, and multiples and years are never bounded."""
+    if q.kind == "multiple" or (
+        q.kind == "count" and q.currency is None and float(q.value).is_integer() and 1800 <= q.value <= 2100
+    ):
+        return False  # "more than twenty times" from "more than ten times"; "over 2003" is a time
+    before = claim[max(0, q.start - 20) : q.start]
+    tests = (
+        (_AT_LEAST, lambda x: x >= q.value),
+        (_AT_MOST, lambda x: x <= q.value),
+        (_NEARLY, lambda x: (1 - ROUNDING) * q.value <= x <= q.value),
+        (_ABOUT, lambda x: abs(x - q.value) <= ROUNDING * abs(q.value)),
+    )
+    for pattern, holds in tests:
+        if not pattern.search(before):
+            continue
+
+        def exact_or_same_bound(other: Quantity, pattern: re.Pattern[str] = pattern) -> bool:
+            qualifier = source[max(0, other.start - 20) : other.start]
+            if pattern in (_AT_LEAST, _AT_MOST) and pattern.search(qualifier) and not re.search(r"\d", q.text):
+                return True  # "more than half" for "more than 57%"; not "more than 600" for "more than 900"
+            return not _ANY_QUALIFIER.search(qualifier)
+
+        return any(
+            other.kind == q.kind
+            and other.currency == q.currency
+            and other.time_unit == q.time_unit  # "more than five decades" is not bounded by "1945"
+            and exact_or_same_bound(other)
+            and holds(other.value)
+            for other in pool
+        )
+    return False
+
+
 def number_problem(claim: str, sentences: list[str]) -> str | None:
     """Why the claim's numbers are not supported by `sentences` (one, or two used together), or None.
 
@@ -583,7 +647,7 @@ def number_problem(claim: str, sentences: list[str]) -> str | None:
     claimed = quantities(claim)
     if len(sentences) == 1:
         for q in claimed:
-            if not stated(q, pools[0]):
+            if not stated(q, pools[0]) and not bounded(claim, q, pools[0], sentences[0]):
                 return f"{q.text.strip()!r} is not in the supporting sentence"
         return None
     stems = [{t.stem for t in tokens(s) if t.content} for s in sentences]
@@ -591,7 +655,7 @@ def number_problem(claim: str, sentences: list[str]) -> str | None:
         context = _context(claim, q, claimed)
         scores = [sum(w for stem, w in context.items() if stem in st) for st in stems]
         owners = [i for i, sc in enumerate(scores) if sc >= max(scores) - 1e-9]
-        if any(stated(q, pools[i]) for i in owners):
+        if any(stated(q, pools[i]) or bounded(claim, q, pools[i], sentences[i]) for i in owners):
             continue
         if any(_same_mark(claim, q, s, pool) for s, pool in zip(sentences, pools, strict=True)):
             continue  # "the 31-year-old", "6-4 6-2": the way it is written says which sentence it comes from

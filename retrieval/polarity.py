@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 
+from retrieval.stemming import porter_stem
 from retrieval.words import Token, fold, tokens
 
 # Cue words, folded. "n't" endings are cues too ("didn't", "wasn't").
 _CUES = frozenset(
     """not no never nor neither none nobody nothing nowhere without cannot lack lacked lacking lacks unable
     fail failed fails failing refuse refused refuses refusing reject rejected rejects rejecting deny denied denies
-    denying absence absent shortage shortages scarcity insufficient unlikely""".split()
+    denying absence absent shortage shortages scarcity insufficient unlikely no-one noone""".split()
 )
 # Affirmative despite a cue word: "no doubt", "not only", "no matter", "not least", "nothing but".
 _IDIOMS = re.compile(
@@ -121,21 +122,36 @@ _NEGATIVE_MEANING = frozenset(
     ignore ignores ignored ignoring abandon abandons abandoned abandoning scrap scraps scrapped scrapping drop drops
     dropped dropping cancel cancels cancelled cancelling halt halts halted halting stop stops stopped stopping
     quit quits quitting snub snubs snubbed spurn spurned rebuff rebuffed dismiss dismisses dismissed rule ruled
-    barred banned blocked denied""".split()
+    barred banned blocked denied less fewer""".split()
 )
 # Cue verbs: both sides refusing the same thing agree, whatever the word order ("the board rejected the offer" and
 # "the offer had been rejected by the board").
-_CUE_VERBS = ("reject", "refus", "deni", "fail", "lack")
+# Refusing is one cue whichever verb says it ("turned down a police offer" and "They refuse.").
+_CUE_VERBS = {"reject": "refuse", "refus": "refuse", "declin": "refuse", "deni": "deny", "fail": "fail", "lack": "lack"}
+_NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non")
 
 
-def _negative_meaning(text: str) -> bool:
-    return any(t.word in _NEGATIVE_MEANING for t in tokens(_PHRASAL_CUES.sub("rejected", text)))
+def _negative_meaning(text: str, other: str = "") -> bool:
+    """A verb of "not" ("skipped", "lacked", "less"), or a prefixed negation of a word the other side uses
+    ("unnecessary" against "not necessary")."""
+    words = [t.word for t in tokens(_PHRASAL_CUES.sub("rejected", text))]
+    if any(w in _NEGATIVE_MEANING for w in words):
+        return True
+    others = {t.stem for t in tokens(other)}
+    return any(
+        w.startswith(p) and len(w) - len(p) >= 4 and porter_stem(w[len(p) :]) in others
+        for w in words
+        for p in _NEGATING_PREFIXES
+    )
 
 
 def _same_cue_verb(claim: str, source: str) -> bool:
     def verbs(text: str) -> set[str]:
         return {
-            stem for t in tokens(_PHRASAL_CUES.sub("rejected", text)) for stem in _CUE_VERBS if t.word.startswith(stem)
+            cue
+            for t in tokens(_PHRASAL_CUES.sub("rejected", text))
+            for stem, cue in _CUE_VERBS.items()
+            if t.word.startswith(stem)
         }
 
     return bool(verbs(claim) & verbs(source))
@@ -155,7 +171,8 @@ def conflict(claim: str, source: str, negated_claim_needs_negation: bool = True)
     if claim_negated & source_negated or _same_cue_verb(claim, source):
         return None  # both negate the same thing (word order may differ: "would not make X easier")
     for negated_side, other in ((source_pol, claim_pol), (claim_pol, source_pol)):
-        if _negative_meaning(claim if negated_side is source_pol else source):
+        affirming, negating = (claim, source) if negated_side is source_pol else (source, claim)
+        if _negative_meaning(affirming, negating):
             continue  # the affirming side says "not" in a verb's meaning ("skipped" for "did not carry out")
         # The words one side negates: do they mostly appear affirmed on the other side?
         scoped = [s for s in shared if negated_side[s] == {True}]

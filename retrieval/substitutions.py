@@ -148,9 +148,8 @@ def _negated_form(claim: str, source: str) -> str | None:
                 base = word[len(prefix) :]
                 if word.startswith(prefix) and len(base) >= 4 and porter_stem(base) in their_stems:
                     plain_side = source if mine_is_claim else claim
-                    if re.search(
-                        rf"\b(?:not|never|no longer|n't)\s+(?:\w+\s+){{0,2}}{re.escape(base)}", plain_side, re.I
-                    ):
+                    negation = rf"\b(?:not|never|no longer|no|n't)\s+(?:\w+\s+){{0,2}}{re.escape(porter_stem(base))}"
+                    if re.search(negation, plain_side, re.I):
                         continue  # "unable" for "would not be able": the same thing
                     negated, plain = (word, base) if mine_is_claim else (base, word)
                     return f"'{negated}' where the source says '{plain}'"

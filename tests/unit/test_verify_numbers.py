@@ -127,3 +127,22 @@ def test_a_share_written_two_out_of_16_states_both_counts() -> None:
     ballet = ["Only two out of 16 principal dancers at the Royal Ballet are British."]
     assert number_problem("Just 2 of the Royal Ballet's 16 principal dancers are British.", ballet) is None
     assert number_problem("Just 3 of the Royal Ballet's 16 principal dancers are British.", ballet)
+
+
+def test_a_qualified_figure_holds_when_the_source_figure_makes_it_true() -> None:
+    market = ["57% of the consumer electronics market is made up of female buyers."]
+    assert number_problem("More than half of the market is made up of female buyers.", market) is None
+    assert number_problem("More than 60% of the market is made up of female buyers.", market)
+    assert number_problem("Almost 50% voted yes.", ["49.7% voted yes."]) is None
+    assert number_problem("Almost half voted yes.", ["Almost 70% voted yes."])
+    assert number_problem("About 3,000 visits are made.", ["Some 2,700 visits are made."])
+    # A bound of the source supports only a word fraction, never another figure, a multiple or a year.
+    assert number_problem("More than 600 sites were visited.", ["More than 900 sites were visited."])
+    assert number_problem("Drugs are more than twenty times cheaper.", ["Drugs are more than ten times cheaper."])
+    assert number_problem("He served for more than five decades.", ["Elected in 1945, he served more than 40 years."])
+
+
+def test_currencies_after_a_nationality_and_half_a_year() -> None:
+    assert number_problem("Fosters paid A$4.17 a share.", ["Fosters paid 4.17 Australian dollars per share."]) is None
+    assert number_problem("He faces a ban of half a year.", ["He faces a ban of six months."]) is None
+    assert number_problem("He faces a ban of half a year.", ["He faces a ban of eight months."])

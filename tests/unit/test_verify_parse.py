@@ -405,3 +405,15 @@ def test_owners_of_the_subject_contrasts_after_favour_and_injuries() -> None:
     assert verdict(
         "Moody and Corry could both return after missing the game with hamstring and knee problems.", injuries
     )
+
+
+def test_refusals_no_one_less_and_un_words_keep_their_polarity() -> None:
+    refuse = "On the anniversary, police offer Edwards' parents the chance to sign a death certificate. They refuse."
+    assert verdict("Edwards' parents refused a police offer to sign a death certificate.", refuse) is None
+    law = 'The new law is "so poorly drafted" no-one can define the offence, pro-hunt MPs say.'
+    assert verdict("Pro-hunt MPs say the law is so badly drafted that nobody can define the offence.", law) is None
+    assert verdict("Pro-hunt MPs say the law is so well drafted that everyone can define the offence.", law)
+    wow = 'Some delegates complained that the showcase lacked as much "wow factor" as in previous years.'
+    assert verdict('Some delegates complained that the show had less "wow factor" than in earlier years.', wow) is None
+    need = 'Professor Woodhead has said there is no need for such a "massive upheaval".'
+    assert verdict("Professor Woodhead has argued that such a massive upheaval is unneeded.", need) is None
