@@ -57,7 +57,8 @@ _TIME_UNITS = {
 _MEASURES = frozenset(
     """mile miles km kilometre kilometres kilometer kilometers metre metres meter meters yard yards foot feet inch
     inches kg kilogram kilograms tonne tonnes ton tons pound-weight litre litres gallon gallons acre acres hectare
-    hectares point points seat seats vote votes goal goals run runs wicket wickets set sets game games mm cm""".split()
+    hectares point points seat seats vote votes goal goals run runs wicket wickets set sets game games mm cm
+    kb mb gb tb kilobyte megabyte gigabyte terabyte""".split()
 )
 _FIRST = frozenset({"opening", "debut", "maiden", "inaugural"})  # "the opening match" is the first match
 _CURRENCY_SYMBOLS = {"$": "$", "£": "£", "€": "€", "¥": "¥"}
@@ -121,6 +122,8 @@ _IN_BASE_UNITS = {
     "w": ("time", 604800.0), "mo": ("calendar", 1.0), "y": ("calendar", 12.0),
     "mm": ("length", 0.001), "cm": ("length", 0.01), "metre": ("length", 1.0), "meter": ("length", 1.0),
     "km": ("length", 1000.0), "kilometre": ("length", 1000.0), "kilometer": ("length", 1000.0),
+    "kb": ("data", 1e3), "kilobyte": ("data", 1e3), "mb": ("data", 1e6), "megabyte": ("data", 1e6),
+    "gb": ("data", 1e9), "gigabyte": ("data", 1e9), "tb": ("data", 1e12), "terabyte": ("data", 1e12),
 }  # fmt: skip
 _DECADE = re.compile(r"(?:19|20)?'?(\d0)s$")
 

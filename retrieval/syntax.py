@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from retrieval.parsing import Parser, shared_parser
@@ -158,11 +158,19 @@ def _is_passive(verb: Token) -> bool:
     return verb.dep_ == "acl" or (verb.dep_ == "conj" and _is_passive(verb.head))
 
 
-def _uses(doc: Doc) -> list[_Use]:
+# Light verbs that still have a doer when a name fills it: "Blackburn made a bid", "Smith took charge".
+_LIGHT_WITH_DOER = frozenset({"make", "take", "get", "have"})
+
+
+def _uses(doc: Doc, light: bool = False) -> list[_Use]:
+    """Each verb's places; with `light`, also the light verbs that have a doer (`_LIGHT_WITH_DOER`)."""
     uses = []
     for token in doc:
-        if token.pos_ != "VERB" or token.lemma_.lower() in _LIGHT or token.dep_ == "amod":
+        lemma = token.lemma_.lower()
+        if token.pos_ != "VERB" or token.dep_ == "amod":
             continue  # "the sitting MP" describes, it does not act
+        if lemma in _LIGHT and not (light and lemma in _LIGHT_WITH_DOER):
+            continue
         inherited: set[str] = set()
         places = _places(token, inherited_places=inherited)
         uses.append(
@@ -385,6 +393,21 @@ def _unpaired(claim_doc: Doc, source_doc: Doc) -> str | None:
             if other:
                 return f"{min(about & who)} is paired with '{min(words & other)}', the source pairs it otherwise"
     return None
+
+
+def _names_traded(claim_doc: Doc, source_doc: Doc) -> str | None:
+    """`_traded` for names only, light verbs with a doer included: "Blackburn confirmed that Birmingham made a bid"
+    from "Birmingham confirmed Blackburn made a bid". A name is a word either text capitalises inside a sentence
+    (the parser may take a sentence's first word for a common noun)."""
+    caps = {t.lower_ for doc in (claim_doc, source_doc) for t in doc if t.text[:1].isupper() and t.i > t.sent.start}
+
+    def names_only(uses: list[_Use]) -> list[_Use]:
+        return [
+            replace(u, names={p: k | (u.nouns.get(p, frozenset()) & caps) for p, k in u.names.items()}, nouns={})
+            for u in uses
+        ]
+
+    return _traded(names_only(_uses(claim_doc, light=True)), names_only(_uses(source_doc, light=True)))
 
 
 def _bindings(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
@@ -645,6 +668,7 @@ def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | No
                 return reason
     return (
         _traded(claim_uses, source_uses)
+        or _names_traded(claim_doc, source_doc)
         or _bindings(claim_uses, source_uses)
         or _crossed_clauses(claim_doc, source_doc)
         or _reversed(claim_uses, source_uses)

@@ -146,3 +146,9 @@ def test_currencies_after_a_nationality_and_half_a_year() -> None:
     assert number_problem("Fosters paid A$4.17 a share.", ["Fosters paid 4.17 Australian dollars per share."]) is None
     assert number_problem("He faces a ban of half a year.", ["He faces a ban of six months."]) is None
     assert number_problem("He faces a ban of half a year.", ["He faces a ban of eight months."])
+
+
+def test_data_sizes_keep_their_unit_and_convert_within_it() -> None:
+    assert number_problem("An hour would use about 7.2GB of data.", ["An hour would use about 7.2MB of data."])
+    assert number_problem("An hour would use about 7.2 megabytes.", ["An hour would use about 7.2MB of data."]) is None
+    assert number_problem("The phone holds 2GB.", ["The phone holds 2,000MB."]) is None

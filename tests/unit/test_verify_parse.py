@@ -417,3 +417,9 @@ def test_refusals_no_one_less_and_un_words_keep_their_polarity() -> None:
     assert verdict('Some delegates complained that the show had less "wow factor" than in earlier years.', wow) is None
     need = 'Professor Woodhead has said there is no need for such a "massive upheaval".'
     assert verdict("Professor Woodhead has argued that such a massive upheaval is unneeded.", need) is None
+
+
+def test_names_that_trade_a_light_verb_and_another_are_a_swap() -> None:
+    bid = "Birmingham have confirmed Blackburn made a bid for Robbie Savage - but Karen Brady has called it derisory."
+    assert verdict("Blackburn have confirmed that Birmingham made a bid for Robbie Savage.", bid)
+    assert verdict("Birmingham have confirmed that Blackburn made a bid for Robbie Savage.", bid) is None
