@@ -110,3 +110,9 @@ def fold(text: str) -> str:
     are. For comparing words of a claim with words of its source; never for quoting."""
     text = unicodedata.normalize("NFKD", text.translate(PUNCTUATION_FOLD))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+# Month and day names: capitalised, but dates, not the names a question asks for or a claim must find in its source.
+MONTH_NAMES = frozenset("january february march april may june july august september october november december".split())
+DAY_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+CALENDAR_WORDS = MONTH_NAMES | DAY_NAMES

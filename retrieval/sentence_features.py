@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.sentences import split_sentences
-from newsdesk.text import QUERY_STOPWORDS
+from newsdesk.text import CALENDAR_WORDS, QUERY_STOPWORDS
 from retrieval.heuristic_score import FRAMING_STEMS, STOP_STEMS, heuristic_scores
 from retrieval.numbers import quantities
 from retrieval.question import QuestionInfo
@@ -72,11 +72,6 @@ _ANAPHORIC_START = re.compile(
     re.IGNORECASE,
 )
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b|\b[A-Z]{2,}\b")
-# Capitalised, but not the name a "who" question asks for.
-_CALENDAR = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
-    "september october november december".split()
-)
 # Retrieval drops these as function words, but for choosing a sentence they carry the question's point: "who voted
 # AGAINST", "which member is MOST notable", "what happened BEFORE the vote", "who did NOT attend".
 _POINT_WORDS = frozenset(
@@ -187,7 +182,7 @@ def question_stems(text: str) -> list[str]:
 
 def _new_names(text: str, question_words: set[str]) -> set[str]:
     names = {m.group(0).lower() for m in _PROPER.finditer(text)}
-    return names - question_words - _CALENDAR
+    return names - question_words - CALENDAR_WORDS  # capitalised, but no name a "who" asks for
 
 
 def stems_of(text: str) -> list[str]:

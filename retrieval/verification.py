@@ -50,7 +50,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.sentences import split_sentences
-from newsdesk.text import CAPITALISED_WORD
+from newsdesk.text import CALENDAR_WORDS, CAPITALISED_WORD, DAY_NAMES
 from retrieval.answer import Citation
 from retrieval.clauses import unsupported_clause, unsupported_consequence
 from retrieval.negation import denied, polarity_flip, speakers
@@ -192,10 +192,6 @@ def _first_names(claim: str, passage: str) -> set[str]:
     return exempt
 
 
-_CALENDAR = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
 # Capitalised words of an institution's name that say what kind of thing it is, not which one: "the University of
 # Michigan" is "Michigan", "the New York Public Library" is "the New York library", "the Games" are the Olympics.
 # Words that tell one institution from another ("Arts" Council, "Foreign" Office, "Royal" Institution) are not here.
@@ -218,7 +214,6 @@ _RELATIVE_MONTH = re.compile(
 _RELATIVE_DAY = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|week|weekend)\b", re.I
 )
-_DAY_NAMES = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 
 def _dated(word: str, passage: str) -> bool:
@@ -226,7 +221,7 @@ def _dated(word: str, passage: str) -> bool:
     changes a date the passage gives (the number and substitution checks compare those), rather than adding one:
     "in December" for "last month" is a restatement, "in November" with no date of that kind in the passage is an
     invented detail."""
-    return bool((_RELATIVE_DAY if word in _DAY_NAMES else _RELATIVE_MONTH).search(passage))
+    return bool((_RELATIVE_DAY if word in DAY_NAMES else _RELATIVE_MONTH).search(passage))
 
 
 # Countries a model spells out where news writes the short form (capitals only: "us" is also a pronoun).
@@ -250,7 +245,7 @@ def _unnamed_words(claim: str, passage: str) -> set[str]:
         if re.search(spelled, claim) and re.search(short, passage):
             exempt.update(fold(w) for w in re.findall(r"[A-Z][a-z]+", spelled))
     for token in shared_parser().parse(claim):
-        if token.lower_ in _CALENDAR and token.ent_type_ == "DATE" and _dated(token.lower_, passage):
+        if token.lower_ in CALENDAR_WORDS and token.ent_type_ == "DATE" and _dated(token.lower_, passage):
             exempt.add(token.lower_)
     for run in _NAME_RUN.finditer(claim):
         words = [re.sub(r"['’]s$", "", w).strip(".'’") for w in _NAME_PART.findall(run.group(0))]
