@@ -261,8 +261,14 @@ def _clauses(doc: Doc) -> list[tuple[frozenset[str], frozenset[str]]]:
 
 def crossed_clauses(claim: str, source: str, parser: Parser | None = None) -> str | None:
     """`_crossed_clauses` of two texts: the source may be a whole passage (the claim's two clauses may draw on
-    sentences that do not support it together)."""
-    return _crossed_clauses(*(parser or shared_parser()).parse_many([claim, source]))
+    sentences that do not support it together). The passage is parsed only for a claim with two clauses about
+    different parties, the only claims the check can catch."""
+    parser = parser or shared_parser()
+    claim_doc = parser.parse(claim)
+    clauses = _clauses(claim_doc)
+    if not any(not a & b for n, (a, _) in enumerate(clauses) for b, _ in clauses[n + 1 :]):
+        return None
+    return _crossed_clauses(claim_doc, parser.parse(source))
 
 
 def _crossed_clauses(claim_doc: Doc, source_doc: Doc) -> str | None:

@@ -386,7 +386,8 @@ def _neighbour_negates(claim: str, text: str, span: _Span) -> str | None:
         # agreed that monitoring harms ..." from "Advocates say monitoring harms ... 'That is not the case,' said
         # Ellsmore."
         neighbour = text[spans[n][0] : spans[n][1]]
-        speaking = (names(claim) - set(_WORD.findall(fold(span.text(text))))) & speakers(neighbour)
+        unsupported_names = names(claim) - set(_WORD.findall(fold(span.text(text))))
+        speaking = unsupported_names & speakers(neighbour) if unsupported_names else set()
         if speaking and denied(claim, neighbour):
             return f"the next sentence, by {sorted(speaking)[0]}, denies what the claim affirms"
     return None
