@@ -50,11 +50,12 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.sentences import split_sentences
-from newsdesk.text import CALENDAR_WORDS, CAPITALISED_WORD, DAY_NAMES
+from newsdesk.text import CALENDAR_WORDS, CAPITALISED_WORD, DAY_NAMES, MONTH_NAMES
 from retrieval.answer import Citation
 from retrieval.clauses import unsupported_clause, unsupported_consequence
 from retrieval.negation import denied, polarity_flip, speakers
 from retrieval.numbers import number_problem
+from retrieval.parsing import shared_parser
 from retrieval.polarity import conflict as polarity_conflict
 from retrieval.polarity import polarities
 from retrieval.roles import crossed, swapped
@@ -208,12 +209,8 @@ _NAME_RUN = re.compile(r"[A-Z][\w'’&.-]*(?:\s+(?:(?:of|for|and|the|de|&)\s+)?[
 _NAME_PART = re.compile(r"[A-Z][\w'’&.-]*")
 
 
-_RELATIVE_MONTH = re.compile(
-    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december|month)\b", re.I
-)
-_RELATIVE_DAY = re.compile(
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|week|weekend)\b", re.I
-)
+_RELATIVE_MONTH = re.compile(rf"\b(?:{'|'.join(sorted(MONTH_NAMES))}|month)\b", re.I)
+_RELATIVE_DAY = re.compile(rf"\b(?:{'|'.join(sorted(DAY_NAMES))}|yesterday|today|tomorrow|week|weekend)\b", re.I)
 
 
 def _dated(word: str, passage: str) -> bool:
@@ -238,8 +235,6 @@ def _unnamed_words(claim: str, passage: str) -> set[str]:
     nouns, and generic words of an institution's name ("University", "Public") when a distinctive part of the name
     is in the passage, capitalised ("Michigan"), or when the generic word stands alone ("pulled out of the Games").
     Only generic words are excused, never a name's distinctive part: "Mayor John Smith said" still needs "Smith"."""
-    from retrieval.parsing import shared_parser
-
     exempt = {w for w in _COMMON_ACRONYMS if re.search(rf"\b{w.upper()}\b", claim)}
     for spelled, short in _SPELLED_OUT:
         if re.search(spelled, claim) and re.search(short, passage):
@@ -554,12 +549,14 @@ class CitationVerifier:
             return None, "too short to be a claim"
         haystack = set(_WORD.findall(fold(f"{chunk.title}\n{chunk.text}")))
         context = f"{chunk.title}\n{chunk.text}"
-        exempt = _first_names(claim, context) | _unnamed_words(claim, context)
         missing = [
             name
-            for name in sorted(names(claim) - exempt)
+            for name in sorted(names(claim) - _first_names(claim, context))
             if not _name_supported(name, haystack) and not abbreviates(name, context)
         ]
+        if missing:  # only then look for capitalised words that name nothing (it parses the claim)
+            unnamed = _unnamed_words(claim, context)
+            missing = [name for name in missing if name not in unnamed]
         if missing:
             return None, f"name not in passage: {missing[0]}"
         scored = [
