@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from retrieval.stemming import porter_stem
-from retrieval.words import Token, fold, tokens
+from retrieval.words import NEGATING_PREFIXES, Token, fold, tokens
 
 # Cue words, folded. "n't" endings are cues too ("didn't", "wasn't").
 _CUES = frozenset(
@@ -125,10 +125,9 @@ _NEGATIVE_MEANING = frozenset(
     barred banned blocked denied less fewer""".split()
 )
 # Cue verbs: both sides refusing the same thing agree, whatever the word order ("the board rejected the offer" and
-# "the offer had been rejected by the board").
-# Refusing is one cue whichever verb says it ("turned down a police offer" and "They refuse.").
+# "the offer had been rejected by the board"), and refusing is one cue whichever verb says it ("turned down a
+# police offer" and "They refuse.").
 _CUE_VERBS = {"reject": "refuse", "refus": "refuse", "declin": "refuse", "deni": "deny", "fail": "fail", "lack": "lack"}
-_NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non")
 
 
 def _negative_meaning(text: str, other: str = "") -> bool:
@@ -141,7 +140,7 @@ def _negative_meaning(text: str, other: str = "") -> bool:
     return any(
         w.startswith(p) and len(w) - len(p) >= 4 and porter_stem(w[len(p) :]) in others
         for w in words
-        for p in _NEGATING_PREFIXES
+        for p in NEGATING_PREFIXES
     )
 
 

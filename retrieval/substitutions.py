@@ -22,7 +22,7 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from retrieval.stemming import porter_stem
-from retrieval.words import Token, name_words, same_entity, tokens
+from retrieval.words import NEGATING_PREFIXES, Token, name_words, same_entity, tokens
 
 # Each group: words that cannot describe the same thing at once. Words within a tuple are one meaning (stems equal).
 _EXCLUSIVE: list[list[tuple[str, ...]]] = [
@@ -132,7 +132,7 @@ def _capitalised(text: str, token: Token) -> bool:
     return token.content and text[token.start : token.start + 1].isupper()
 
 
-_NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "non-")
+_NEGATING_PREFIXES = (*NEGATING_PREFIXES, "non-")
 
 
 def _negated_form(claim: str, source: str) -> str | None:
@@ -212,7 +212,7 @@ def _spans_as_units(text: str) -> str:
     return text
 
 
-_CURRENCY_SYMBOLS = {"$": "dollar", "£": "pound", "€": "euro", "¥": "yen"}
+_SYMBOL_WORDS = {"$": "dollar", "£": "pound", "€": "euro", "¥": "yen"}
 
 
 def substituted(claim: str, source: str, context: str = "", slot: Slot = _any_slot) -> str | None:
@@ -223,7 +223,7 @@ def substituted(claim: str, source: str, context: str = "", slot: Slot = _any_sl
     claim_stems = {w.stem for w in tokens(_spans_as_units(claim)) if w.content or w.word in _FUNCTION_MEMBERS}
     source_stems = {w.stem for w in tokens(_spans_as_units(source)) if w.content or w.word in _FUNCTION_MEMBERS}
     # A currency symbol is its word: "$1.8 trillion" holds "dollars".
-    source_stems |= {porter_stem(word) for symbol, word in _CURRENCY_SYMBOLS.items() if symbol in source}
+    source_stems |= {porter_stem(word) for symbol, word in _SYMBOL_WORDS.items() if symbol in source}
     return (
         _exclusive_clash(claim_stems, source_stems, slot)
         or _negated_form(claim, source)

@@ -19,6 +19,9 @@ from retrieval.stemming import porter_stem
 # capitalised at a sentence start) come from the one shared text module.
 WORD = _text.WORD
 STOPWORDS = _text.CLAIM_STOPWORDS
+# Prefixes that negate a word: "unlikely", "illegal", "disagree", "nonexistent" (the polarity and substitution
+# checks read "unable" against "able").
+NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 
 
