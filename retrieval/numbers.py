@@ -617,22 +617,25 @@ def bounded(claim: str, q: Quantity, pool: list[Quantity], source: str) -> bool:
     for pattern, holds in tests:
         if not pattern.search(before):
             continue
-
-        def exact_or_same_bound(other: Quantity, pattern: re.Pattern[str] = pattern) -> bool:
-            qualifier = source[max(0, other.start - 20) : other.start]
-            if pattern in (_AT_LEAST, _AT_MOST) and pattern.search(qualifier) and not re.search(r"\d", q.text):
-                return True  # "more than half" for "more than 57%"; not "more than 600" for "more than 900"
-            return not _ANY_QUALIFIER.search(qualifier)
-
+        # A source figure with the same bound supports a word fraction: "more than half" for "more than 57%", not
+        # "more than 600" for "more than 900".
+        same_bound = pattern if pattern in (_AT_LEAST, _AT_MOST) and not re.search(r"\d", q.text) else None
         return any(
             other.kind == q.kind
             and other.currency == q.currency
             and other.time_unit == q.time_unit  # "more than five decades" is not bounded by "1945"
-            and exact_or_same_bound(other)
+            and _unqualified_or(same_bound, source[max(0, other.start - 20) : other.start])
             and holds(other.value)
             for other in pool
         )
     return False
+
+
+def _unqualified_or(bound: re.Pattern[str] | None, before: str) -> bool:
+    """The source figure after `before` is exact, or carries `bound` itself."""
+    if bound is not None and bound.search(before):
+        return True
+    return not _ANY_QUALIFIER.search(before)
 
 
 def number_problem(claim: str, sentences: list[str]) -> str | None:

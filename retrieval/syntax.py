@@ -401,10 +401,11 @@ def _unpaired(claim_doc: Doc, source_doc: Doc) -> str | None:
     return None
 
 
-def _names_traded(claim_doc: Doc, source_doc: Doc) -> str | None:
-    """`_traded` for names only, light verbs with a doer included: "Blackburn confirmed that Birmingham made a bid"
-    from "Birmingham confirmed Blackburn made a bid". A name is a word either text capitalises inside a sentence
-    (the parser may take a sentence's first word for a common noun)."""
+def _names_traded(claim_doc: Doc, source_doc: Doc, claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
+    """`_traded` for names only, over uses that include light verbs with a doer (`_uses(doc, light=True)`):
+    "Blackburn confirmed that Birmingham made a bid" from "Birmingham confirmed Blackburn made a bid". A name is a
+    word either text capitalises inside a sentence (the parser may take a sentence's first word for a common
+    noun)."""
     caps = {t.lower_ for doc in (claim_doc, source_doc) for t in doc if t.text[:1].isupper() and t.i > t.sent.start}
 
     def names_only(uses: list[_Use]) -> list[_Use]:
@@ -413,7 +414,7 @@ def _names_traded(claim_doc: Doc, source_doc: Doc) -> str | None:
             for u in uses
         ]
 
-    return _traded(names_only(_uses(claim_doc, light=True)), names_only(_uses(source_doc, light=True)))
+    return _traded(names_only(claim_uses), names_only(source_uses))
 
 
 def _bindings(claim_uses: list[_Use], source_uses: list[_Use]) -> str | None:
@@ -652,7 +653,10 @@ def _contrast_traded(claim_doc: Doc, source_doc: Doc) -> str | None:
 def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | None:
     """Why the claim gives a name another role than the source does around a verb both use, or None."""
     claim_doc, source_doc = (parser or shared_parser()).parse_many([claim, source])
-    claim_uses, source_uses = _uses(claim_doc), _uses(source_doc)
+    # One reading of each text's verbs, light ones with a doer included (`_names_traded` reads those too).
+    claim_all, source_all = _uses(claim_doc, light=True), _uses(source_doc, light=True)
+    claim_uses = [u for u in claim_all if u.lemma not in _LIGHT]
+    source_uses = [u for u in source_all if u.lemma not in _LIGHT]
     claim_nominal, source_nominal = _nominal_uses(claim_doc), _nominal_uses(source_doc)
     claim_places, source_places = _places_of(claim_uses + claim_nominal), _places_of(source_uses + source_nominal)
     for mine, theirs in ((claim_uses, source_uses), (claim_nominal, source_nominal)):
@@ -674,7 +678,7 @@ def role_swap(claim: str, source: str, parser: Parser | None = None) -> str | No
                 return reason
     return (
         _traded(claim_uses, source_uses)
-        or _names_traded(claim_doc, source_doc)
+        or _names_traded(claim_doc, source_doc, claim_all, source_all)
         or _bindings(claim_uses, source_uses)
         or _crossed_clauses(claim_doc, source_doc)
         or _reversed(claim_uses, source_uses)
